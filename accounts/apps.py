@@ -1,0 +1,8 @@
+"""Users, organizations, memberships and roles, invitations."""
+
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = "Accounts"

@@ -1,0 +1,215 @@
+"""Team changes: invitations, roles, removals; each in one transaction with its audit event."""
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Invitation, Membership, Organization, Role, User
+from portal.audit import audit_record
+from portal.emails import email_send_on_commit
+from portal.errors import ActionRefused
+
+
+def _lock_organization(organization: Organization) -> Organization:
+    # Every team change locks the organization row first, so concurrent changes
+    # (two Super Admins demoting each other) run one after the other.
+    return Organization.objects.select_for_update().get(pk=organization.pk)
+
+
+def _require_super_admin(*, organization: Organization, actor: User) -> Membership:
+    """Re-read the actor's role under the lock: a role changed a moment ago counts."""
+    membership = Membership.objects.filter(organization=organization, user=actor).first()
+    if membership is None or membership.role != Role.SUPER_ADMIN:
+        raise ActionRefused("Only Super Admins can manage the team.")
+    return membership
+
+
+def _refuse_losing_last_super_admin(*, membership: Membership, new_role: str | None) -> None:
+    if membership.role != Role.SUPER_ADMIN or new_role == Role.SUPER_ADMIN:
+        return
+    others = (
+        Membership.objects.super_admins()
+        .filter(organization_id=membership.organization_id)
+        .exclude(pk=membership.pk)
+        .count()
+    )
+    if others == 0:
+        raise ActionRefused(
+            f"{membership.user.display_name} is the last Super Admin: make someone else "
+            "Super Admin first. An organization always keeps at least one."
+        )
+
+
+def _reload_membership(membership: Membership) -> Membership:
+    current = Membership.objects.select_related("user").filter(pk=membership.pk).first()
+    if current is None:
+        raise ActionRefused("This person is no longer a member of the organization.")
+    return current
+
+
+@transaction.atomic
+def invitation_create(
+    *, organization: Organization, invited_by: User, email: str, role: str, ip_address=None
+) -> Invitation:
+    organization = _lock_organization(organization)
+    _require_super_admin(organization=organization, actor=invited_by)
+    email = email.strip().lower()
+    if role not in Role.values:
+        raise ActionRefused("Choose a role: Super Admin, Admin or Member.")
+    if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
+        raise ActionRefused(f"{email} is already a member of {organization.name}.")
+    # Inviting the same address again replaces the earlier invitation.
+    now = timezone.now()
+    Invitation.objects.pending().filter(organization=organization, email__iexact=email).update(
+        revoked_at=now
+    )
+    invitation = Invitation.objects.create(
+        organization=organization, email=email, role=role, invited_by=invited_by
+    )
+    audit_record(
+        action="team.invited",
+        organization=organization,
+        actor=invited_by,
+        target=invitation,
+        after={"email": email, "role": role},
+        ip_address=ip_address,
+    )
+    email_send_on_commit(
+        template="invitation",
+        to=[email],
+        context={
+            "organization": organization,
+            "invited_by": invited_by,
+            "role": Role(role).label,
+            "path": reverse("invitation_accept", args=[invitation.token]),
+            "expires_at": invitation.expires_at,
+        },
+    )
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, actor: User, ip_address=None) -> None:
+    _lock_organization(invitation.organization)
+    _require_super_admin(organization=invitation.organization, actor=actor)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at or invitation.revoked_at:
+        raise ActionRefused("This invitation is no longer pending.")
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    audit_record(
+        action="team.invitation_revoked",
+        organization=invitation.organization,
+        actor=actor,
+        target=invitation,
+        before={"email": invitation.email},
+        ip_address=ip_address,
+    )
+
+
+@transaction.atomic
+def invitation_accept(
+    *,
+    invitation: Invitation,
+    user: User | None = None,
+    full_name: str = "",
+    password: str = "",
+    ip_address=None,
+) -> Membership:
+    """Join the organization: as the signed-in `user`, or as a new account made here."""
+    invitation = (
+        Invitation.objects.select_for_update().select_related("organization").get(pk=invitation.pk)
+    )
+    if not invitation.is_usable:
+        raise ActionRefused(
+            "This invitation has expired or was already used. Ask your Super Admin for a new one."
+        )
+    if user is None:
+        if User.objects.filter(email__iexact=invitation.email).exists():
+            raise ActionRefused("An account with this e-mail exists: sign in to accept.")
+        user = User.objects.create_user(
+            email=invitation.email, password=password, full_name=full_name.strip()
+        )
+    elif user.email.lower() != invitation.email.lower():
+        raise ActionRefused(
+            f"This invitation is for {invitation.email}; you are signed in as {user.email}."
+        )
+    # The link reached this address, so the address is proven.
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )
+    membership, created = Membership.objects.get_or_create(
+        user=user, organization=invitation.organization, defaults={"role": invitation.role}
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    audit_record(
+        action="team.joined",
+        organization=invitation.organization,
+        actor=user,
+        target=membership,
+        after={"email": user.email, "role": membership.role, "new_member": created},
+        ip_address=ip_address,
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_change_role(
+    *, membership: Membership, role: str, actor: User, ip_address=None
+) -> Membership:
+    organization = _lock_organization(membership.organization)
+    _require_super_admin(organization=organization, actor=actor)
+    if role not in Role.values:
+        raise ActionRefused("Choose a role: Super Admin, Admin or Member.")
+    membership = _reload_membership(membership)
+    if membership.role == role:
+        return membership
+    _refuse_losing_last_super_admin(membership=membership, new_role=role)
+    before = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit_record(
+        action="team.role_changed",
+        organization=organization,
+        actor=actor,
+        target=membership,
+        before={"role": before},
+        after={"role": role},
+        ip_address=ip_address,
+    )
+    email_send_on_commit(
+        template="role-changed",
+        to=[membership.user.email],
+        context={
+            "organization": organization,
+            "member": membership.user,
+            "role": membership.get_role_display(),
+            "actor": actor,
+        },
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, actor: User, ip_address=None) -> None:
+    organization = _lock_organization(membership.organization)
+    _require_super_admin(organization=organization, actor=actor)
+    membership = _reload_membership(membership)
+    _refuse_losing_last_super_admin(membership=membership, new_role=None)
+    removed = membership.user
+    audit_record(
+        action="team.removed",
+        organization=organization,
+        actor=actor,
+        target=membership,
+        before={"email": removed.email, "role": membership.role},
+        ip_address=ip_address,
+    )
+    membership.delete()
+    email_send_on_commit(
+        template="member-removed",
+        to=[removed.email],
+        context={"organization": organization, "member": removed, "actor": actor},
+    )

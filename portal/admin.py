@@ -1,0 +1,64 @@
+"""Staff see the audit log read-only; other admins record their changes in it."""
+
+from django.contrib import admin
+
+from portal.audit import audit_record
+from portal.http import client_ip
+from portal.models import AuditEvent
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "organization", "actor_email", "action", "target_repr")
+    list_filter = ("action", "created_at")
+    search_fields = (
+        "actor_email",
+        "action",
+        "target_repr",
+        "organization__name",
+        "organization__account_id",
+    )
+    list_select_related = ("organization",)
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Records every save and delete made by staff in admin as an audit event."""
+
+    def audit_organization(self, obj):
+        return getattr(obj, "organization", None)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        audit_record(
+            action=f"admin.{obj._meta.model_name}_{'changed' if change else 'added'}",
+            organization=self.audit_organization(obj),
+            actor=request.user,
+            target=obj,
+            after={name: str(form.cleaned_data.get(name)) for name in form.changed_data},
+            ip_address=client_ip(request),
+        )
+
+    def delete_model(self, request, obj):
+        audit_record(
+            action=f"admin.{obj._meta.model_name}_deleted",
+            organization=self.audit_organization(obj),
+            actor=request.user,
+            target=obj,
+            ip_address=client_ip(request),
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)

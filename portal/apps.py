@@ -1,0 +1,8 @@
+"""The portal app: cross-cutting pieces (home, audit log, health, e-mail)."""
+
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    name = "portal"
+    verbose_name = "Portal"

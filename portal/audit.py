@@ -1,0 +1,29 @@
+"""Writes audit events; call it inside the transaction of the change it records."""
+
+from django.db import models as django_models
+
+from portal.models import AuditEvent
+
+
+def audit_record(
+    *,
+    action: str,
+    organization=None,
+    actor=None,
+    target: django_models.Model | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    ip_address: str | None = None,
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        action=action,
+        organization=organization,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_email=getattr(actor, "email", "") or "",
+        target_type=target._meta.label if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        target_repr=str(target)[:200] if target is not None else "",
+        before=before or {},
+        after=after or {},
+        ip_address=ip_address,
+    )

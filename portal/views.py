@@ -1,0 +1,101 @@
+"""Home dashboard, Activity (audit log), health check, and the sections still to come."""
+
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from accounts.access import membership_required, super_admin_required
+from accounts.models import Invitation, Membership
+from portal.forms import ActivityFilterForm
+from portal.models import AuditEvent
+
+ACTIVITY_PAGE_SIZE = 50
+
+
+@membership_required
+def home(request: HttpRequest) -> HttpResponse:
+    organization = request.organization
+    context = {
+        "member_count": Membership.objects.filter(organization=organization).count(),
+    }
+    if request.membership.is_super_admin:
+        context["pending_invitations"] = (
+            Invitation.objects.usable().filter(organization=organization).count()
+        )
+        context["recent_events"] = AuditEvent.objects.for_activity_page(organization)[:5]
+    return render(request, "portal/home.html", context)
+
+
+@super_admin_required
+def activity(request: HttpRequest) -> HttpResponse:
+    organization = request.organization
+    form = ActivityFilterForm(request.GET or None)
+    events = AuditEvent.objects.for_activity_page(organization)
+    if request.GET:
+        events = form.filter(events)
+    page = Paginator(events, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    actions = (
+        AuditEvent.objects.filter(organization=organization)
+        .order_by("action")
+        .values_list("action", flat=True)
+        .distinct()
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "portal/activity.html",
+        {
+            "form": form,
+            "page": page,
+            "actions": actions,
+            "query": query.urlencode(),
+            "super_admins": Membership.objects.super_admins()
+            .filter(organization=organization)
+            .select_related("user"),
+        },
+    )
+
+
+# Sections of the navigation that later work fills; they say so plainly instead of faking data.
+SECTIONS_TO_COME = {
+    "numbers": "Numbers",
+    "licenses": "Licenses",
+    "trunks": "SIP Trunks",
+    "settings": "Settings",
+    "jetpacks": "Jetpacks",
+    "support": "Support",
+    "help": "Help",
+}
+
+
+@membership_required
+def section_to_come(request: HttpRequest, section: str) -> HttpResponse:
+    return render(request, "portal/section_to_come.html", {"section": SECTIONS_TO_COME[section]})
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database and the cache answer, 503 otherwise."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        checks["database"] = "ok"
+    except Exception:  # any failure of the database means unhealthy
+        checks["database"] = "unavailable"
+    try:
+        cache.set("healthz", "ok", 10)
+        checks["cache"] = "ok" if cache.get("healthz") == "ok" else "unavailable"
+    except Exception:  # any failure of the cache means unhealthy
+        checks["cache"] = "unavailable"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
+    )

@@ -1,0 +1,235 @@
+"""The Accounts (team) page: who sees what, and who may invite, change roles and remove."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from accounts.models import Invitation, Membership, Role
+from portal.models import AuditEvent
+from tests.conftest import membership_of
+from tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_lists_every_member_with_their_role(client_for, owner, admin_user, member):
+    response = client_for(member).get(reverse("team"))
+    assert response.status_code == 200
+    content = response.content.decode()
+    for person, role in ((owner, "Super Admin"), (admin_user, "Admin"), (member, "Member")):
+        assert person.email in content
+        assert role in content
+
+
+@pytest.mark.parametrize("persona", ["admin_user", "member"])
+def test_non_super_admins_see_no_management_and_who_their_super_admins_are(
+    request, client_for, owner, persona
+):
+    user = request.getfixturevalue(persona)
+    content = client_for(user).get(reverse("team")).content.decode()
+    assert "Send invitation" not in content
+    assert "Change role" not in content
+    assert "Only Super Admins invite people" in content
+    assert owner.email in content
+
+
+def test_super_admins_see_management(client_for, owner, member):
+    content = client_for(owner).get(reverse("team")).content.decode()
+    assert "Send invitation" in content
+    assert "Change role" in content
+
+
+@pytest.mark.parametrize(
+    ("persona", "allowed"), [("owner", True), ("admin_user", False), ("member", False)]
+)
+def test_role_matrix_for_inviting(
+    request, client_for, organization, persona, allowed, django_capture_on_commit_callbacks
+):
+    user = request.getfixturevalue(persona)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(user).post(
+            reverse("team_invite"), {"email": "new@test.example", "role": Role.MEMBER}
+        )
+    made = Invitation.objects.filter(organization=organization, email="new@test.example")
+    if allowed:
+        assert response.status_code == 302
+        assert made.count() == 1
+        assert len(mail.outbox) == 1
+        assert made.get().token in mail.outbox[0].body
+        assert AuditEvent.objects.filter(action="team.invited", organization=organization).exists()
+    else:
+        assert response.status_code == 403
+        assert not made.exists()
+        assert mail.outbox == []
+
+
+@pytest.mark.parametrize(
+    ("persona", "allowed"), [("owner", True), ("admin_user", False), ("member", False)]
+)
+def test_role_matrix_for_changing_roles(
+    request,
+    client_for,
+    organization,
+    owner,
+    admin_user,
+    member,
+    persona,
+    allowed,
+    django_capture_on_commit_callbacks,
+):
+    user = request.getfixturevalue(persona)
+    target = membership_of(member, organization)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(user).post(
+            reverse("member_change_role", args=[target.pk]), {"role": Role.ADMIN}
+        )
+    target.refresh_from_db()
+    if allowed:
+        assert response.status_code == 302
+        assert target.role == Role.ADMIN
+        event = AuditEvent.objects.get(action="team.role_changed")
+        assert event.before == {"role": "member"}
+        assert event.after == {"role": "admin"}
+        assert event.actor == owner
+        assert mail.outbox[0].to == [member.email]
+    else:
+        assert response.status_code == 403
+        assert target.role == Role.MEMBER
+        assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("persona", "allowed"), [("owner", True), ("admin_user", False), ("member", False)]
+)
+def test_role_matrix_for_removing(
+    request, client_for, organization, owner, admin_user, member, persona, allowed
+):
+    user = request.getfixturevalue(persona)
+    target = membership_of(member, organization)
+    response = client_for(user).post(reverse("member_remove", args=[target.pk]))
+    assert response.status_code == (302 if allowed else 403)
+    assert Membership.objects.filter(pk=target.pk).exists() is not allowed
+
+
+def test_the_last_super_admin_cannot_be_demoted(client_for, organization, owner):
+    own = membership_of(owner, organization)
+    response = client_for(owner).post(
+        reverse("member_change_role", args=[own.pk]), {"role": Role.ADMIN}, follow=True
+    )
+    own.refresh_from_db()
+    assert own.role == Role.SUPER_ADMIN
+    assert "last Super Admin" in response.content.decode()
+    assert not AuditEvent.objects.exists()
+
+
+def test_the_last_super_admin_cannot_be_removed(client_for, organization, owner):
+    own = membership_of(owner, organization)
+    client_for(owner).post(reverse("member_remove", args=[own.pk]))
+    assert Membership.objects.filter(pk=own.pk).exists()
+
+
+def test_a_super_admin_can_step_down_when_another_remains(client_for, organization, owner):
+    MembershipFactory(organization=organization, role=Role.SUPER_ADMIN)
+    own = membership_of(owner, organization)
+    client_for(owner).post(reverse("member_change_role", args=[own.pk]), {"role": Role.MEMBER})
+    own.refresh_from_db()
+    assert own.role == Role.MEMBER
+
+
+def test_a_demoted_super_admins_next_request_has_the_new_rights(client, organization, owner):
+    second = MembershipFactory(organization=organization, role=Role.SUPER_ADMIN)
+    client.force_login(second.user)
+    assert client.get(reverse("activity")).status_code == 200
+    # The owner demotes them while their session stays open.
+    second.role = Role.MEMBER
+    second.save()
+    assert client.get(reverse("activity")).status_code == 403
+    response = client.post(reverse("team_invite"), {"email": "x@test.example", "role": "member"})
+    assert response.status_code == 403
+
+
+def test_a_removed_member_loses_access_at_the_next_request(client, organization, member):
+    client.force_login(member)
+    assert client.get(reverse("home")).status_code == 200
+    Membership.objects.filter(user=member).delete()
+    response = client.get(reverse("home"))
+    assert response.status_code == 403
+    assert "not part of an organization" in response.content.decode()
+
+
+def test_it_checks_ownership_of_members(client_for, owner, outsider, other_organization):
+    foreign = membership_of(outsider, other_organization)
+    client = client_for(owner)
+    for name in ("member_change_role", "member_remove"):
+        response = client.post(reverse(name, args=[foreign.pk]), {"role": Role.MEMBER})
+        assert response.status_code == 404
+        assert outsider.email not in response.content.decode()
+    foreign.refresh_from_db()
+    assert foreign.role == Role.SUPER_ADMIN
+
+
+def test_it_checks_ownership_of_invitations(client_for, owner, other_organization):
+    foreign = Invitation.objects.create(organization=other_organization, email="x@else.example")
+    response = client_for(owner).post(reverse("invitation_revoke", args=[foreign.pk]))
+    assert response.status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.revoked_at is None
+
+
+@pytest.mark.parametrize("name", ["team_invite", "member_change_role", "member_remove"])
+def test_changes_are_post_only(client_for, organization, owner, name):
+    args = [membership_of(owner, organization).pk] if name != "team_invite" else []
+    assert client_for(owner).get(reverse(name, args=args)).status_code == 405
+
+
+def test_changes_need_the_csrf_token(organization, owner, member):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    target = membership_of(member, organization)
+    response = client.post(reverse("member_change_role", args=[target.pk]), {"role": "admin"})
+    assert response.status_code == 403
+    target.refresh_from_db()
+    assert target.role == Role.MEMBER
+
+
+def test_a_bad_role_is_refused_and_changes_nothing(client_for, organization, owner, member):
+    target = membership_of(member, organization)
+    response = client_for(owner).post(
+        reverse("member_change_role", args=[target.pk]), {"role": "emperor"}, follow=True
+    )
+    target.refresh_from_db()
+    assert target.role == Role.MEMBER
+    assert "Choose a role" in response.content.decode()
+
+
+def test_inviting_a_bad_address_shows_the_error(client_for, owner):
+    response = client_for(owner).post(
+        reverse("team_invite"), {"email": "not-an-email", "role": "member"}
+    )
+    assert response.status_code == 400
+    assert "Enter a valid email address" in response.content.decode()
+    assert not Invitation.objects.exists()
+
+
+def test_inviting_an_existing_member_is_refused(client_for, owner, member):
+    response = client_for(owner).post(
+        reverse("team_invite"), {"email": member.email.upper(), "role": "member"}
+    )
+    assert response.status_code == 400
+    assert "already a member" in response.content.decode()
+    assert not Invitation.objects.exists()
+
+
+def test_the_team_page_has_a_constant_number_of_queries(
+    client_for, organization, owner, django_assert_max_num_queries
+):
+    client = client_for(owner)
+    MembershipFactory.create_batch(3, organization=organization)
+    client.get(reverse("team"))  # the session's first request does extra work
+    with django_assert_max_num_queries(12) as small:
+        client.get(reverse("team"))
+    MembershipFactory.create_batch(40, organization=organization)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        client.get(reverse("team"))
