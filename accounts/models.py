@@ -85,6 +85,8 @@ class Organization(models.Model):
         related_name="managed_organizations",
         limit_choices_to={"is_staff": True},
     )
+    # Company Settings (rule A8): outbound recording is one switch for the whole organization.
+    outbound_call_recording = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
