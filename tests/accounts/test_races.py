@@ -1,0 +1,76 @@
+"""Concurrent team changes on a database that really locks rows (PostgreSQL in CI)."""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from accounts import services
+from accounts.models import Membership, Role
+from portal.errors import ActionRefused
+from portal.models import AuditEvent
+from tests.factories import MembershipFactory, OrganizationFactory
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not connection.features.has_select_for_update,
+        reason="SQLite ignores select_for_update: race tests run on PostgreSQL",
+    ),
+]
+
+
+def run_at_once(*calls):
+    """Run each call in its own thread and database connection, released together."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list[object] = [None] * len(calls)
+
+    def worker(index, call):
+        try:
+            barrier.wait()
+            outcomes[index] = call()
+        except Exception as error:  # the outcome is what the test inspects
+            outcomes[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes
+
+
+def test_two_super_admins_demoting_each_other_at_once_leave_one_super_admin():
+    organization = OrganizationFactory()
+    first = MembershipFactory(organization=organization, role=Role.SUPER_ADMIN)
+    second = MembershipFactory(organization=organization, role=Role.SUPER_ADMIN)
+
+    outcomes = run_at_once(
+        lambda: services.membership_change_role(
+            membership=second, role=Role.MEMBER, actor=first.user
+        ),
+        lambda: services.membership_change_role(
+            membership=first, role=Role.MEMBER, actor=second.user
+        ),
+    )
+
+    assert Membership.objects.super_admins().filter(organization=organization).count() == 1
+    assert sum(isinstance(outcome, ActionRefused) for outcome in outcomes) == 1
+    assert AuditEvent.objects.filter(action="team.role_changed").count() == 1
+
+
+def test_two_super_admins_removing_each_other_at_once_leave_one():
+    organization = OrganizationFactory()
+    first = MembershipFactory(organization=organization, role=Role.SUPER_ADMIN)
+    second = MembershipFactory(organization=organization, role=Role.SUPER_ADMIN)
+
+    run_at_once(
+        lambda: services.membership_remove(membership=second, actor=first.user),
+        lambda: services.membership_remove(membership=first, actor=second.user),
+    )
+
+    remaining = Membership.objects.filter(organization=organization)
+    assert remaining.count() == 1
+    assert remaining.get().role == Role.SUPER_ADMIN
