@@ -1,5 +1,6 @@
 """Team pages (Accounts), invitations, and switching the active organization."""
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth import login
 from django.http import Http404, HttpRequest, HttpResponse
@@ -73,8 +74,11 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("team")
 
 
+# Changing rights and removing people are sensitive: the Super Admin confirms their
+# password first (allauth replays the POST after reauthentication).
 @require_POST
 @super_admin_required
+@reauthentication_required
 def change_role(request: HttpRequest, pk: int) -> HttpResponse:
     membership = get_membership_for_org(request, pk)
     form = RoleForm(request.POST)
@@ -99,6 +103,7 @@ def change_role(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @super_admin_required
+@reauthentication_required
 def remove_member(request: HttpRequest, pk: int) -> HttpResponse:
     membership = get_membership_for_org(request, pk)
     try:

@@ -2,9 +2,10 @@
 
 import pytest
 from django.core.cache import cache
+from django.urls import reverse
 
 from accounts.models import Role
-from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -78,12 +79,24 @@ def membership_of(user, organization):
     return user.memberships.get(organization=organization)
 
 
+def reauthenticate(client, password: str = PASSWORD, *, url: str = ""):
+    """Confirm the password through allauth, as a member does before a sensitive action.
+
+    `url` is where allauth sent the member (it carries the suspended request to resume).
+    """
+    response = client.post(url or reverse("account_reauthenticate"), {"password": password})
+    assert response.status_code == 302, "reauthentication failed"
+    return response
+
+
 @pytest.fixture
 def client_for(client):
-    """client_for(user) signs `user` in on the test client and returns it."""
+    """client_for(user) signs `user` in on the test client, recently reauthenticated."""
 
-    def sign_in(user):
+    def sign_in(user, *, recently_authenticated: bool = True):
         client.force_login(user)
+        if recently_authenticated:
+            reauthenticate(client)
         return client
 
     return sign_in

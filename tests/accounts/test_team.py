@@ -233,3 +233,19 @@ def test_the_team_page_has_a_constant_number_of_queries(
     MembershipFactory.create_batch(40, organization=organization)
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(reverse("team"))
+
+
+def test_removing_a_member_needs_a_recent_password_and_then_resumes(
+    client_for, organization, owner, member
+):
+    from tests.conftest import reauthenticate
+
+    client = client_for(owner, recently_authenticated=False)
+    target = membership_of(member, organization)
+    response = client.post(reverse("member_remove", args=[target.pk]))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_reauthenticate"))
+    assert Membership.objects.filter(pk=target.pk).exists()
+    # Confirming the password carries out the suspended removal.
+    reauthenticate(client, url=response.url)
+    assert not Membership.objects.filter(pk=target.pk).exists()
