@@ -1,10 +1,53 @@
 """Staff manage users, organizations, memberships and invitations here."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from accounts.models import Invitation, Membership, Organization, User
+from accounts.models import Invitation, Membership, Organization, Role, User
 from portal.admin import AuditedAdmin
+
+LAST_SUPER_ADMIN = "An organization always keeps at least one Super Admin."
+
+
+class MembershipInlineFormSet(forms.BaseInlineFormSet):
+    """Staff edit memberships inline; the organization must keep a Super Admin."""
+
+    def clean(self):
+        super().clean()
+        if self.instance.pk is None:
+            return
+        remaining = [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        if not any(data.get("role") == Role.SUPER_ADMIN for data in remaining):
+            raise forms.ValidationError(LAST_SUPER_ADMIN)
+
+
+class MembershipAdminForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["user", "organization", "role"]
+
+    def clean(self):
+        cleaned = super().clean()
+        current = self.instance
+        if (
+            current.pk
+            and current.role == Role.SUPER_ADMIN
+            and (
+                cleaned.get("role") != Role.SUPER_ADMIN
+                or cleaned.get("organization") != current.organization
+            )
+            and not Membership.objects.super_admins()
+            .filter(organization_id=current.organization_id)
+            .exclude(pk=current.pk)
+            .exists()
+        ):
+            raise forms.ValidationError(LAST_SUPER_ADMIN)
+        return cleaned
 
 
 @admin.register(User)
@@ -31,6 +74,7 @@ class UserAdmin(DjangoUserAdmin, AuditedAdmin):
 
 class MembershipInline(admin.TabularInline):
     model = Membership
+    formset = MembershipInlineFormSet
     extra = 0
     autocomplete_fields = ("user",)
 
@@ -48,11 +92,25 @@ class OrganizationAdmin(AuditedAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(AuditedAdmin):
+    form = MembershipAdminForm
     list_display = ("user", "organization", "role")
     list_filter = ("role",)
     search_fields = ("user__email", "organization__name", "organization__account_id")
     list_select_related = ("user", "organization")
     autocomplete_fields = ("user", "organization")
+
+    def has_delete_permission(self, request, obj=None):
+        # The last Super Admin of an organization cannot be deleted here either.
+        if (
+            obj is not None
+            and obj.role == Role.SUPER_ADMIN
+            and not Membership.objects.super_admins()
+            .filter(organization_id=obj.organization_id)
+            .exclude(pk=obj.pk)
+            .exists()
+        ):
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 @admin.register(Invitation)

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organization',
-            name='outbound_call_recording',
+            model_name="organization",
+            name="outbound_call_recording",
             field=models.BooleanField(default=False),
         ),
     ]
