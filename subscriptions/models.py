@@ -1,0 +1,385 @@
+"""The catalog (products and their policies as data) and what organizations hold of it.
+
+A `Product` carries its own policy (how it is cancelled and changed, by whom, the
+minimum quantity, the fee), so staff can change a rule in admin and the portal
+follows without a deploy. `subscriptions.policy.decide` reads that policy as plain
+facts (built by `subscriptions.selectors`) and decides each action.
+
+Public names the pages rely on (keep them stable):
+`Product` (+ `Product.Kind`, `Product.AddonCode`, `Product.BillingPeriod`,
+`Product.CancelChannel`, `Product.ChangeChannel`), `Subscription` (+
+`Subscription.State`, `Subscription.PurchaseChannel`, `Subscription.objects` as a
+`SubscriptionQuerySet`), `PhoneNumber` (+ `PhoneNumber.NumberType`,
+`PhoneNumber.CallingMode`), `BlockedNumber`, `E164_VALIDATOR`.
+"""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Prefetch, Q
+
+from accounts.models import Role
+
+E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+E164_VALIDATOR = RegexValidator(
+    E164_PATTERN,
+    "Enter the number in international format: + then the country code and number, "
+    "digits only (for example +14155550123).",
+)
+COUNTRY_VALIDATOR = RegexValidator(
+    r"^[A-Z]{2}$", "Enter the two-letter ISO 3166 country code, for example US or GB."
+)
+
+
+class ProductKind(models.TextChoices):
+    """What a product is; `subscriptions.policy.Kind` mirrors these values."""
+
+    BUSINESS_NUMBER = "business_number", "Business number"
+    LINE = "line", "Line"
+    USER_LICENSE = "user_license", "User license"
+    CONTACT_CENTER_LICENSE = "contact_center_license", "Contact-center license"
+    SIP_TRUNK = "sip_trunk", "SIP trunk"
+    CALL_INSIGHTS = "call_insights", "Call Insights plan"
+    NUMBER_TESTING = "number_testing", "Number Testing package"
+    JETPACK = "jetpack", "Jetpack"
+    ADDON = "addon", "Add-on"
+
+
+class AddonCode(models.TextChoices):
+    """Which add-on feature of a line a product is."""
+
+    TEXT_ARCHIVE = "text_archive", "Text Archive"
+    CALL_RECORDING = "call_recording", "Call Recording"
+
+
+class Product(models.Model):
+    """One sellable thing in the catalog, with the policy that governs it."""
+
+    Kind = ProductKind
+    AddonCode = AddonCode
+
+    class BillingPeriod(models.TextChoices):
+        MONTHLY = "monthly", "Monthly"
+        ANNUAL = "annual", "Annual"
+
+    class CancelChannel(models.TextChoices):
+        NOW = "now", "in the portal, immediately"
+        TERM_END = "term_end", "in the portal, at the end of the term"
+        SUPPORT_CASE = "support_case", "by a support case"
+        ACCOUNT_MANAGER = "account_manager", "through the account manager (custom quote)"
+        NONE = "none", "cannot be cancelled"
+
+    class ChangeChannel(models.TextChoices):
+        PORTAL = "portal", "in the portal"
+        SUPPORT_CASE = "support_case", "by a support case"
+        ACCOUNT_MANAGER = "account_manager", "through the account manager (custom quote)"
+        NONE = "none", "cannot be changed"
+
+    name = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    addon_code = models.CharField(
+        "add-on", max_length=32, choices=AddonCode.choices, blank=True, help_text="Add-ons only."
+    )
+    tier = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text="Rank among the plans of this kind: a higher tier is a bigger plan.",
+    )
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    billing_period = models.CharField(
+        max_length=16, choices=BillingPeriod.choices, default=BillingPeriod.MONTHLY
+    )
+    is_active = models.BooleanField(
+        "sellable", default=True, help_text="Off: no longer sold or reactivated."
+    )
+
+    # The policy. Defaults are the cautious ones: a person handles it, Admins and up.
+    cancel_channel = models.CharField(
+        max_length=20, choices=CancelChannel.choices, default=CancelChannel.SUPPORT_CASE
+    )
+    change_channel = models.CharField(
+        max_length=20, choices=ChangeChannel.choices, default=ChangeChannel.NONE
+    )
+    cancel_min_role = models.CharField(
+        "least role that may cancel", max_length=20, choices=Role.choices, default=Role.ADMIN
+    )
+    manage_min_role = models.CharField(
+        "least role for other changes", max_length=20, choices=Role.choices, default=Role.ADMIN
+    )
+    minimum_quantity = models.PositiveIntegerField(
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text="An organization holds at least this many, or none.",
+    )
+    cancellation_fee = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    cancel_irreversible = models.BooleanField(
+        default=False, help_text="Cancelling removes it for good (the customer confirms)."
+    )
+    reactivation_hold_days = models.PositiveIntegerField(
+        default=30, help_text="Days after a cancellation during which it can be reactivated."
+    )
+    changeable_to = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="changeable_from",
+        help_text="Plans of the same kind a subscription may change to.",
+    )
+
+    class Meta:
+        ordering = ["kind", "tier", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="product_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(cancellation_fee__gte=0), name="product_fee_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(minimum_quantity__gte=1), name="product_minimum_quantity_positive"
+            ),
+            models.CheckConstraint(condition=Q(tier__gte=1), name="product_tier_positive"),
+            models.CheckConstraint(
+                condition=Q(kind__in=ProductKind.values), name="product_kind_valid"
+            ),
+            # An add-on says which one it is; nothing else carries an add-on code.
+            models.CheckConstraint(
+                condition=(Q(kind="addon") & Q(addon_code__in=AddonCode.values))
+                | (~Q(kind="addon") & Q(addon_code="")),
+                name="product_addon_code_only_on_addons",
+            ),
+            models.CheckConstraint(
+                condition=Q(cancel_min_role__in=Role.values) & Q(manage_min_role__in=Role.values),
+                name="product_min_roles_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SubscriptionState(models.TextChoices):
+    """Where a subscription stands; `subscriptions.policy.State` mirrors these values."""
+
+    ACTIVE = "active", "Active"
+    CANCELS_AT_TERM_END = "cancels_at_term_end", "Cancels at term end"
+    SUSPENDED = "suspended", "Suspended"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class SubscriptionQuerySet(models.QuerySet):
+    """The reads the pages repeat; each keeps its query count independent of the rows."""
+
+    def for_organization(self, organization) -> "SubscriptionQuerySet":
+        return self.filter(organization=organization)
+
+    def visible_to(self, membership) -> "SubscriptionQuerySet":
+        """What `membership` may see: all of its organization for Admins and Super Admins;
+        for Members, what is assigned to them and the add-ons of lines assigned to them."""
+        visible = self.filter(organization_id=membership.organization_id)
+        if membership.role in (Role.ADMIN, Role.SUPER_ADMIN):
+            return visible
+        return visible.filter(
+            Q(assigned_to_id=membership.user_id) | Q(parent__assigned_to_id=membership.user_id)
+        )
+
+    def of_kind(self, kind: str) -> "SubscriptionQuerySet":
+        return self.filter(product__kind=kind)
+
+    def live(self) -> "SubscriptionQuerySet":
+        """Not cancelled: active, suspended, or still in service until a scheduled end."""
+        return self.exclude(state=SubscriptionState.CANCELLED)
+
+    def ending_soon(self, today: date, days: int = 30) -> "SubscriptionQuerySet":
+        """Live subscriptions whose term ends within `days` days of `today` (both included)."""
+        return self.live().filter(term_end__gte=today, term_end__lte=today + timedelta(days=days))
+
+    def with_page_relations(self) -> "SubscriptionQuerySet":
+        """Everything a list or details page and `selectors.decisions_for` read, in a fixed
+        number of queries: the product and its plan options, the assignee, the phone number,
+        the parent line, a scheduled plan, and the add-ons with their products."""
+        return self.select_related(
+            "product", "assigned_to", "phone_number", "parent", "scheduled_product"
+        ).prefetch_related(
+            "product__changeable_to",
+            # Add-ons carry the same relations, so deciding on them runs no query either.
+            Prefetch(
+                "addons",
+                queryset=Subscription.objects.select_related(
+                    "product", "assigned_to", "phone_number", "scheduled_product"
+                )
+                .prefetch_related("product__changeable_to", "addons")
+                .order_by("product__name", "id"),
+            ),
+        )
+
+
+class Subscription(models.Model):
+    """A product an organization holds: its state, term, quantity and who it is for."""
+
+    State = SubscriptionState
+
+    class PurchaseChannel(models.TextChoices):
+        PORTAL = "portal", "Portal"
+        APP_STORE = "app_store", "Apple App Store"
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="subscriptions")
+    state = models.CharField(max_length=24, choices=State.choices, default=State.ACTIVE)
+    quantity = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    term_start = models.DateField()
+    term_end = models.DateField()
+    usage_credits = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    purchase_channel = models.CharField(
+        max_length=16, choices=PurchaseChannel.choices, default=PurchaseChannel.PORTAL
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_subscriptions",
+        help_text="The member this line, number or license is for.",
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="addons",
+        help_text="The line an add-on belongs to.",
+    )
+    is_initial_ucaas_trunk = models.BooleanField(
+        "initial UCaaS trunk",
+        default=False,
+        help_text="Initial UCaaS trunks are removed by a support case, not the Delete button.",
+    )
+    label = models.CharField(max_length=120, blank=True, help_text="For example a trunk name.")
+    scheduled_product = models.ForeignKey(
+        Product,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="A smaller plan that replaces this one at the end of the term.",
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by_cancel_line = models.BooleanField(
+        default=False, help_text="Removed by Cancel Line: it can never be reactivated."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SubscriptionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["organization", "state"], name="subscription_org_state"),
+            models.Index(fields=["term_end"], name="subscription_term_end"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="subscription_quantity_min"),
+            models.CheckConstraint(
+                condition=Q(usage_credits__gte=0), name="subscription_credits_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(term_end__gte=models.F("term_start")),
+                name="subscription_term_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=SubscriptionState.values), name="subscription_state_valid"
+            ),
+            # A cancellation always says when it happened: reactivation windows count from it.
+            models.CheckConstraint(
+                condition=~Q(state="cancelled") | Q(cancelled_at__isnull=False),
+                name="subscription_cancelled_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(cancelled_by_cancel_line=False) | Q(state="cancelled"),
+                name="subscription_cancel_line_means_cancelled",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        detail = self.number.e164 if self.number is not None else self.label
+        return f"{self.product.name} {detail}".strip()
+
+    @property
+    def number(self) -> "PhoneNumber | None":
+        """The phone number of a business number or line, or None (no query when selected)."""
+        try:
+            return self.phone_number
+        except ObjectDoesNotExist:
+            return None
+
+    @property
+    def is_live(self) -> bool:
+        return self.state != self.State.CANCELLED
+
+
+class PhoneNumber(models.Model):
+    """The number of a business number or a line, with its per-number settings."""
+
+    class NumberType(models.TextChoices):
+        LOCAL = "local", "Local"
+        TOLL_FREE = "toll_free", "Toll-free"
+        MOBILE = "mobile", "Mobile"
+
+    class CallingMode(models.TextChoices):
+        VOICE = "voice", "Voice network"
+        DATA = "data", "Data (internet)"
+
+    subscription = models.OneToOneField(
+        Subscription, on_delete=models.CASCADE, related_name="phone_number"
+    )
+    e164 = models.CharField(
+        "number", max_length=16, unique=True, validators=[E164_VALIDATOR], help_text="E.164"
+    )
+    country = models.CharField(max_length=2, validators=[COUNTRY_VALIDATOR])
+    number_type = models.CharField(
+        max_length=16, choices=NumberType.choices, default=NumberType.LOCAL
+    )
+    # Rule A7: inbound recording is switched per number.
+    inbound_recording = models.BooleanField(default=False)
+    # Rule I1: lines place calls over data by default; the voice network is the usual fix.
+    calling_mode = models.CharField(
+        max_length=8, choices=CallingMode.choices, default=CallingMode.DATA
+    )
+
+    class Meta:
+        ordering = ["e164"]
+        constraints = [
+            models.CheckConstraint(condition=Q(e164__regex=E164_PATTERN), name="phone_e164_format"),
+            models.CheckConstraint(
+                condition=Q(country__regex=r"^[A-Z]{2}$"), name="phone_country_iso_alpha2"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.e164
+
+
+class BlockedNumber(models.Model):
+    """A caller a number refuses (rule I1: blocking spam is free)."""
+
+    phone_number = models.ForeignKey(PhoneNumber, on_delete=models.CASCADE, related_name="blocked")
+    e164 = models.CharField("blocked number", max_length=16, validators=[E164_VALIDATOR])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone_number", "e164"], name="blocked_number_once_per_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(e164__regex=E164_PATTERN), name="blocked_number_e164_format"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.e164} (blocked)"
