@@ -1,0 +1,187 @@
+"""Staff edit the catalog and its policies, and every organization's subscriptions, here.
+
+Each save and delete is recorded in the audit log (`portal.admin.AuditedAdmin`);
+so are changes made in the phone number and blocked number inlines.
+"""
+
+from django import forms
+from django.contrib import admin
+
+from portal.admin import AuditedAdmin
+from portal.audit import audit_record
+from portal.http import client_ip
+from subscriptions.models import BlockedNumber, PhoneNumber, Product, Subscription
+
+
+class ProductAdminForm(forms.ModelForm):
+    """The Product form (ProductAdmin supplies model and fields) with the tier check."""
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        options = cleaned.get("changeable_to") or []
+        # A many-to-many cannot carry a database constraint, so the form keeps tiers in kind.
+        wrong = [option.name for option in options if option.kind != kind]
+        if wrong:
+            self.add_error(
+                "changeable_to",
+                f"A plan changes only to plans of the same kind; remove: {', '.join(wrong)}.",
+            )
+        if self.instance.pk and any(option.pk == self.instance.pk for option in options):
+            self.add_error("changeable_to", "A plan cannot change to itself.")
+        return cleaned
+
+
+@admin.register(Product)
+class ProductAdmin(AuditedAdmin):
+    form = ProductAdminForm
+    list_display = (
+        "name",
+        "kind",
+        "tier",
+        "price",
+        "billing_period",
+        "is_active",
+        "cancel_channel",
+        "cancel_min_role",
+    )
+    list_filter = ("kind", "is_active", "cancel_channel", "change_channel")
+    search_fields = ("name",)
+    filter_horizontal = ("changeable_to",)
+    fieldsets = (
+        (None, {"fields": ("name", "kind", "addon_code", "tier", "price", "billing_period")}),
+        ("Sales", {"fields": ("is_active",)}),
+        (
+            "Policy",
+            {
+                "description": "How the portal lets customers cancel and change this "
+                "product. Changes apply at once, without a deploy.",
+                "fields": (
+                    "cancel_channel",
+                    "change_channel",
+                    "cancel_min_role",
+                    "manage_min_role",
+                    "minimum_quantity",
+                    "cancellation_fee",
+                    "cancel_irreversible",
+                    "reactivation_hold_days",
+                    "changeable_to",
+                ),
+            },
+        ),
+    )
+
+    def audit_organization(self, obj):
+        return None  # the catalog belongs to no organization
+
+
+class BlockedNumberInline(admin.TabularInline):
+    model = BlockedNumber
+    extra = 0
+
+
+@admin.register(PhoneNumber)
+class PhoneNumberAdmin(AuditedAdmin):
+    list_display = ("e164", "country", "number_type", "inbound_recording", "calling_mode")
+    list_filter = ("country", "number_type", "inbound_recording", "calling_mode")
+    search_fields = (
+        "e164",
+        "subscription__organization__name",
+        "subscription__organization__account_id",
+    )
+    raw_id_fields = ("subscription",)
+    inlines = [BlockedNumberInline]
+
+    def audit_organization(self, obj):
+        return obj.subscription.organization
+
+    def save_formset(self, request, form, formset, change):
+        organization = form.instance.subscription.organization
+        _audit_inline_deletions(request, formset, organization=organization)
+        super().save_formset(request, form, formset, change)
+        _audit_inline(request, formset, organization=organization)
+
+
+class PhoneNumberInline(admin.StackedInline):
+    model = PhoneNumber
+    extra = 0
+    max_num = 1
+    can_delete = False
+
+
+class AddonInline(admin.TabularInline):
+    model = Subscription
+    fk_name = "parent"
+    verbose_name = "add-on"
+    verbose_name_plural = "add-ons"
+    extra = 0
+    fields = ("product", "state", "term_start", "term_end", "cancelled_at")
+    raw_id_fields = ("product",)
+    show_change_link = True
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(AuditedAdmin):
+    list_display = (
+        "__str__",
+        "organization",
+        "state",
+        "quantity",
+        "term_end",
+        "purchase_channel",
+        "assigned_to",
+    )
+    list_filter = ("state", "product__kind", "purchase_channel", "is_initial_ucaas_trunk")
+    search_fields = (
+        "organization__name",
+        "organization__account_id",
+        "phone_number__e164",
+        "label",
+        "product__name",
+    )
+    list_select_related = ("organization", "product", "phone_number", "assigned_to")
+    autocomplete_fields = ("organization", "product", "assigned_to", "scheduled_product")
+    raw_id_fields = ("parent",)
+    date_hierarchy = "term_end"
+    readonly_fields = ("created_at",)
+    inlines = [PhoneNumberInline, AddonInline]
+    fieldsets = (
+        (None, {"fields": ("organization", "product", "label", "state", "quantity")}),
+        ("Term", {"fields": ("term_start", "term_end", "usage_credits", "scheduled_product")}),
+        (
+            "Ownership",
+            {"fields": ("purchase_channel", "assigned_to", "parent", "is_initial_ucaas_trunk")},
+        ),
+        ("Cancellation", {"fields": ("cancelled_at", "cancelled_by_cancel_line", "created_at")}),
+    )
+
+    def save_formset(self, request, form, formset, change):
+        _audit_inline_deletions(request, formset, organization=form.instance.organization)
+        super().save_formset(request, form, formset, change)
+        _audit_inline(request, formset, organization=form.instance.organization)
+
+
+def _audit_inline(request, formset, *, organization) -> None:
+    """AuditedAdmin records the main object; inline rows are recorded here, one each."""
+    for obj in formset.new_objects:
+        _record(request, obj, "added", organization)
+    for obj, changed in formset.changed_objects:
+        _record(request, obj, "changed", organization, changed)
+
+
+def _audit_inline_deletions(request, formset, *, organization) -> None:
+    # Recorded before the save: a deleted row no longer has the primary key to name it.
+    for inline_form in formset.deleted_forms:
+        if inline_form.instance.pk is not None:
+            _record(request, inline_form.instance, "deleted", organization)
+
+
+def _record(request, obj, verb: str, organization, changed=()) -> None:
+    audit_record(
+        action=f"admin.{obj._meta.model_name}_{verb}",
+        organization=organization,
+        actor=request.user,
+        target=obj,
+        after={name: str(getattr(obj, name, "")) for name in changed},
+        ip_address=client_ip(request),
+    )

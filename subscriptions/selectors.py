@@ -1,0 +1,201 @@
+"""Reads that feed the policy engine: models in, plain facts and decisions out.
+
+Pages load subscriptions with `Subscription.objects.with_page_relations()`, build one
+`DecisionContext` per request with `decision_context(organization=...)` (two
+queries), then call `decisions_for(...)` per row: with those relations loaded it
+runs no query at all, so a page's query count does not grow with its rows.
+Services call `decision_for(...)` again on the locked row before they write.
+
+Public names (kept stable for the pages): `DecisionContext`, `decision_context`,
+`policy_facts_from`, `subscription_facts_from`, `plan_option`, `decision_for`,
+`decisions_for`, `outbound_recording_decision`.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from django.utils import timezone
+
+from accounts.models import Membership, Organization
+from subscriptions.models import Product, Subscription
+from subscriptions.policy import (
+    Action,
+    AddonFacts,
+    Decision,
+    PlanOption,
+    PolicyFacts,
+    Setting,
+    SubscriptionFacts,
+    decide,
+    decide_outbound_recording,
+)
+
+
+@dataclass(frozen=True)
+class DecisionContext:
+    """The people a decision's reason may name; the same for every row of a page."""
+
+    super_admin_names: tuple[str, ...] = ()
+    account_manager_name: str = ""
+    support_email: str = ""
+
+
+def decision_context(*, organization: Organization) -> DecisionContext:
+    """Who the organization's Super Admins and account manager are (two queries)."""
+    super_admins = (
+        Membership.objects.super_admins()
+        .filter(organization_id=organization.pk)
+        .select_related("user")
+        .order_by("user__full_name", "user__email")
+    )
+    manager = (
+        Organization.objects.filter(pk=organization.pk)
+        .values_list("account_manager__full_name", "account_manager__email")
+        .first()
+    )
+    manager_name = (manager[0] or manager[1] or "") if manager else ""
+    return DecisionContext(
+        super_admin_names=tuple(m.user.display_name for m in super_admins),
+        account_manager_name=manager_name,
+        support_email=organization.contact_email,
+    )
+
+
+def plan_option(*, product: Product) -> PlanOption:
+    return PlanOption(product_id=product.pk, name=product.name, tier=product.tier)
+
+
+def policy_facts_from(*, product: Product) -> PolicyFacts:
+    """The product's policy as plain facts (reads `changeable_to`: prefetch it)."""
+    return PolicyFacts(
+        product_name=product.name,
+        kind=product.kind,
+        cancel_channel=product.cancel_channel,
+        change_channel=product.change_channel,
+        cancel_min_role=product.cancel_min_role,
+        manage_min_role=product.manage_min_role,
+        minimum_quantity=product.minimum_quantity,
+        cancellation_fee=product.cancellation_fee,
+        cancel_irreversible=product.cancel_irreversible,
+        reactivation_hold_days=product.reactivation_hold_days,
+        tier=product.tier,
+        product_id=product.pk,
+        is_sellable=product.is_active,
+        changeable_to=tuple(
+            plan_option(product=option)
+            for option in sorted(product.changeable_to.all(), key=lambda p: (p.tier, p.name))
+        ),
+    )
+
+
+def _is_for(subscription: Subscription, membership: Membership) -> bool:
+    # An add-on counts as the member's when its line is theirs (the Members' view of Plans).
+    if subscription.assigned_to_id is not None:
+        return subscription.assigned_to_id == membership.user_id
+    parent = subscription.parent
+    return parent is not None and parent.assigned_to_id == membership.user_id
+
+
+def subscription_facts_from(
+    *, subscription: Subscription, membership: Membership
+) -> SubscriptionFacts:
+    """The subscription as `membership` sees it. With `with_page_relations()` it reads
+    only loaded relations (product, phone number, parent, scheduled plan, add-ons)."""
+    number = subscription.number
+    parent = subscription.parent if subscription.parent_id else None
+    return SubscriptionFacts(
+        id=subscription.pk,
+        name=str(subscription),
+        state=subscription.state,
+        quantity=subscription.quantity,
+        term_end=subscription.term_end,
+        purchase_channel=subscription.purchase_channel,
+        assigned_to_member=_is_for(subscription, membership),
+        is_initial_ucaas_trunk=subscription.is_initial_ucaas_trunk,
+        addons=tuple(
+            AddonFacts(id=addon.pk, name=addon.product.name, state=addon.state)
+            for addon in subscription.addons.all()
+        ),
+        number=number.e164 if number is not None else "",
+        calling_mode=number.calling_mode if number is not None else "",
+        usage_credits=subscription.usage_credits,
+        cancelled_on=(
+            timezone.localdate(subscription.cancelled_at) if subscription.cancelled_at else None
+        ),
+        cancelled_by_cancel_line=subscription.cancelled_by_cancel_line,
+        scheduled_plan_name=(
+            subscription.scheduled_product.name if subscription.scheduled_product_id else ""
+        ),
+        parent_live=parent is None or parent.is_live,
+    )
+
+
+def decision_for(
+    *,
+    subscription: Subscription,
+    membership: Membership,
+    action: Action,
+    today: date,
+    context: DecisionContext | None = None,
+    requested_quantity: int | None = None,
+    requested_plan: Product | None = None,
+    setting: Setting | None = None,
+) -> Decision:
+    """The decision for one action; services call it again on the locked row."""
+    return decisions_for(
+        subscription=subscription,
+        membership=membership,
+        actions=(action,),
+        today=today,
+        context=context,
+        requested_quantity=requested_quantity,
+        requested_plan=requested_plan,
+        setting=setting,
+    )[Action(action)]
+
+
+def decisions_for(
+    *,
+    subscription: Subscription,
+    membership: Membership,
+    actions: Iterable[Action],
+    today: date,
+    context: DecisionContext | None = None,
+    requested_quantity: int | None = None,
+    requested_plan: Product | None = None,
+    setting: Setting | None = None,
+) -> dict[Action, Decision]:
+    """{action: Decision} for `membership` on `subscription`.
+
+    Pass the page's `context` (from `decision_context`) to avoid its two queries per
+    call. A membership of another organization gets refusals only; pages answer 404
+    before ever asking.
+    """
+    if context is None:
+        context = decision_context(organization=membership.organization)
+    role = membership.role if membership.organization_id == subscription.organization_id else ""
+    policy = policy_facts_from(product=subscription.product)
+    facts = subscription_facts_from(subscription=subscription, membership=membership)
+    plan = plan_option(product=requested_plan) if requested_plan is not None else None
+    return {
+        Action(action): decide(
+            role=role,
+            policy=policy,
+            subscription=facts,
+            action=Action(action),
+            today=today,
+            requested_quantity=requested_quantity,
+            requested_plan=plan,
+            setting=setting,
+            super_admin_names=context.super_admin_names,
+            account_manager_name=context.account_manager_name,
+            support_email=context.support_email,
+        )
+        for action in actions
+    }
+
+
+def outbound_recording_decision(*, membership: Membership) -> Decision:
+    """A8: may this member switch outbound recording for the organization?"""
+    return decide_outbound_recording(role=membership.role)

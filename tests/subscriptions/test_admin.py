@@ -1,0 +1,172 @@
+"""Staff edit the catalog's policies and the subscriptions in admin; each change is audited."""
+
+import pytest
+from django.urls import reverse
+
+from portal.models import AuditEvent
+from subscriptions.models import Product
+from tests.factories import (
+    BlockedNumberFactory,
+    PhoneNumberFactory,
+    ProductFactory,
+    SubscriptionFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_subscriptions_admin_page_renders(client, staff, organization):
+    number = PhoneNumberFactory(subscription__organization=organization)
+    BlockedNumberFactory(phone_number=number)
+    client.force_login(staff)
+    for model, obj in (
+        ("product", number.subscription.product),
+        ("subscription", number.subscription),
+        ("phonenumber", number),
+    ):
+        for url in (
+            reverse(f"admin:subscriptions_{model}_changelist"),
+            reverse(f"admin:subscriptions_{model}_add"),
+            reverse(f"admin:subscriptions_{model}_change", args=[obj.pk]),
+        ):
+            assert client.get(url).status_code == 200, url
+
+
+def test_subscriptions_are_found_by_organization_account_id_and_number(client, staff):
+    mine = PhoneNumberFactory(
+        e164="+14155550123", subscription__organization__account_id="AC-123456"
+    )
+    other = PhoneNumberFactory(e164="+442079460321")
+    client.force_login(staff)
+    url = reverse("admin:subscriptions_subscription_changelist")
+    for query in ("AC-123456", "4155550123"):
+        page = client.get(url, {"q": query}).content.decode()
+        assert mine.e164 in page
+        assert other.e164 not in page
+    line = PhoneNumberFactory(e164="+447700900123", subscription__product=ProductFactory(line=True))
+    filtered = client.get(url, {"product__kind__exact": "line"})
+    assert filtered.status_code == 200
+    assert line.e164 in filtered.content.decode()
+    assert mine.e164 not in filtered.content.decode()
+
+
+def _policy_form(product: Product, **changes) -> dict:
+    data = {
+        "name": product.name,
+        "kind": product.kind,
+        "addon_code": product.addon_code,
+        "tier": product.tier,
+        "price": product.price,
+        "billing_period": product.billing_period,
+        "is_active": "on",
+        "cancel_channel": product.cancel_channel,
+        "change_channel": product.change_channel,
+        "cancel_min_role": product.cancel_min_role,
+        "manage_min_role": product.manage_min_role,
+        "minimum_quantity": product.minimum_quantity,
+        "cancellation_fee": product.cancellation_fee,
+        "reactivation_hold_days": product.reactivation_hold_days,
+        "changeable_to": [],
+    }
+    data.update(changes)
+    return data
+
+
+def test_staff_change_a_policy_without_a_deploy_and_it_is_audited(client, staff):
+    product = ProductFactory(call_insights=True, name="Call Insights Professional")
+    bigger = ProductFactory(call_insights=True, tier=3)
+    client.force_login(staff)
+    response = client.post(
+        reverse("admin:subscriptions_product_change", args=[product.pk]),
+        _policy_form(product, cancellation_fee="15.00", changeable_to=[bigger.pk]),
+    )
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert str(product.cancellation_fee) == "15.00"
+    assert list(product.changeable_to.all()) == [bigger]
+    event = AuditEvent.objects.get(action="admin.product_changed")
+    assert event.organization is None
+    assert event.after["cancellation_fee"] == "15.00"
+
+
+def test_a_plan_changes_only_to_plans_of_its_kind(client, staff):
+    product = ProductFactory(call_insights=True)
+    jetpack = ProductFactory(jetpack=True, name="Jetpack Boost")
+    client.force_login(staff)
+    response = client.post(
+        reverse("admin:subscriptions_product_change", args=[product.pk]),
+        _policy_form(product, changeable_to=[jetpack.pk, product.pk]),
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["changeable_to"]
+    assert any("Jetpack Boost" in error for error in errors)
+    assert any("itself" in error for error in errors)
+    assert not product.changeable_to.exists()
+
+
+def test_inline_changes_are_audited_with_the_organization(client, staff, organization):
+    number = PhoneNumberFactory(subscription__organization=organization)
+    blocked = BlockedNumberFactory(phone_number=number)
+    client.force_login(staff)
+    response = client.post(
+        reverse("admin:subscriptions_phonenumber_change", args=[number.pk]),
+        {
+            "subscription": number.subscription.pk,
+            "e164": number.e164,
+            "country": "US",
+            "number_type": "local",
+            "inbound_recording": "on",
+            "calling_mode": "voice",
+            "blocked-TOTAL_FORMS": "2",
+            "blocked-INITIAL_FORMS": "1",
+            "blocked-MIN_NUM_FORMS": "0",
+            "blocked-MAX_NUM_FORMS": "1000",
+            "blocked-0-id": blocked.pk,
+            "blocked-0-phone_number": number.pk,
+            "blocked-0-e164": blocked.e164,
+            "blocked-0-DELETE": "on",
+            "blocked-1-phone_number": number.pk,
+            "blocked-1-e164": "+12125550999",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    events = {e.action: e for e in AuditEvent.objects.filter(organization=organization)}
+    assert set(events) == {
+        "admin.phonenumber_changed",
+        "admin.blockednumber_added",
+        "admin.blockednumber_deleted",
+    }
+    assert events["admin.blockednumber_deleted"].target_id == str(blocked.pk)
+    assert list(number.blocked.values_list("e164", flat=True)) == ["+12125550999"]
+
+
+def test_a_subscription_saved_in_admin_is_audited_in_its_organization(client, staff, organization):
+    subscription = SubscriptionFactory(organization=organization, label="Old name")
+    client.force_login(staff)
+    url = reverse("admin:subscriptions_subscription_change", args=[subscription.pk])
+    response = client.post(
+        url,
+        {
+            "organization": organization.pk,
+            "product": subscription.product.pk,
+            "label": "New name",
+            "state": "active",
+            "quantity": 1,
+            "term_start": subscription.term_start.isoformat(),
+            "term_end": subscription.term_end.isoformat(),
+            "usage_credits": "0",
+            "purchase_channel": "portal",
+            "phone_number-TOTAL_FORMS": "0",
+            "phone_number-INITIAL_FORMS": "0",
+            "phone_number-MIN_NUM_FORMS": "0",
+            "phone_number-MAX_NUM_FORMS": "1",
+            "addons-TOTAL_FORMS": "0",
+            "addons-INITIAL_FORMS": "0",
+            "addons-MIN_NUM_FORMS": "0",
+            "addons-MAX_NUM_FORMS": "1000",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    event = AuditEvent.objects.get(action="admin.subscription_changed")
+    assert event.organization == organization
+    assert event.after == {"label": "New name"}

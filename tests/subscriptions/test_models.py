@@ -1,0 +1,414 @@
+"""The catalog and subscription models: their constraints, their reads, and the facts
+and decisions `selectors` builds from them."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import DataError, IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Role
+from subscriptions.models import PhoneNumber, Product, Subscription
+from subscriptions.policy import Action, Channel, Setting
+from subscriptions.selectors import (
+    decision_context,
+    decision_for,
+    decisions_for,
+    outbound_recording_decision,
+    policy_facts_from,
+    subscription_facts_from,
+)
+from tests.conftest import membership_of
+from tests.factories import (
+    BlockedNumberFactory,
+    MembershipFactory,
+    PhoneNumberFactory,
+    ProductFactory,
+    SubscriptionFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def refused_by_database(make):
+    # PostgreSQL refuses an over-long value with DataError before any check runs.
+    with pytest.raises((IntegrityError, DataError)), transaction.atomic():
+        make()
+
+
+# --- constraints ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"price": Decimal("-0.01")},
+        {"cancellation_fee": Decimal("-5")},
+        {"minimum_quantity": 0},
+        {"tier": 0},
+        {"kind": "fax_machine"},
+        {"kind": Product.Kind.ADDON},  # an add-on must say which one
+        {"addon_code": Product.AddonCode.TEXT_ARCHIVE},  # only add-ons carry a code
+        {"cancel_min_role": "owner"},
+    ],
+    ids=lambda values: "-".join(f"{k}={v}" for k, v in values.items()),
+)
+def test_product_constraints(values):
+    refused_by_database(lambda: ProductFactory(**values))
+
+
+def test_product_defaults_are_the_cautious_policy():
+    product = ProductFactory(kind=Product.Kind.SIP_TRUNK, cancel_channel="now")
+    product.refresh_from_db()
+    assert product.cancellation_fee == Decimal("0.00")  # A1: no fee unless staff set one
+    assert product.minimum_quantity == 1
+    assert str(product) == product.name
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"quantity": 0},
+        {"usage_credits": Decimal("-1")},
+        {"state": "paused"},
+        {"state": Subscription.State.CANCELLED, "cancelled_at": None},
+        {"cancelled_by_cancel_line": True},  # while still active
+    ],
+    ids=["quantity", "credits", "state", "cancelled_without_date", "cancel_line_but_active"],
+)
+def test_subscription_constraints(organization, values):
+    refused_by_database(lambda: SubscriptionFactory(organization=organization, **values))
+
+
+def test_a_term_cannot_end_before_it_starts(organization):
+    today = timezone.localdate()
+    refused_by_database(
+        lambda: SubscriptionFactory(
+            organization=organization, term_start=today, term_end=today - timedelta(days=1)
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "e164", ["14155550123", "+0415555012", "+1 415 555", "+123456", "+1234567890123456"]
+)
+def test_phone_numbers_are_e164(e164):
+    number = PhoneNumberFactory.build(subscription=SubscriptionFactory(), e164=e164)
+    with pytest.raises(ValidationError):
+        number.full_clean()
+    refused_by_database(lambda: PhoneNumberFactory(e164=e164))
+
+
+def test_phone_numbers_are_unique_and_countries_iso_alpha2():
+    PhoneNumberFactory(e164="+442079460321", country="GB")
+    refused_by_database(lambda: PhoneNumberFactory(e164="+442079460321"))
+    refused_by_database(lambda: PhoneNumberFactory(country="gb"))
+    refused_by_database(lambda: PhoneNumberFactory(country="GBR"))
+
+
+def test_a_caller_is_blocked_once_per_number():
+    blocked = BlockedNumberFactory(e164="+12125550100")
+    refused_by_database(
+        lambda: BlockedNumberFactory(phone_number=blocked.phone_number, e164="+12125550100")
+    )
+    BlockedNumberFactory(e164="+12125550100")  # another number may block the same caller
+    refused_by_database(lambda: BlockedNumberFactory(e164="spam"))
+
+
+def test_str_names_the_product_and_its_number_or_label():
+    number = PhoneNumberFactory(
+        e164="+14155550123", subscription__product__name="Local business number"
+    )
+    assert str(number.subscription) == "Local business number +14155550123"
+    trunk = SubscriptionFactory(product__name="SIP trunk", label="EU West")
+    assert str(trunk) == "SIP trunk EU West"
+    assert trunk.number is None
+
+
+# --- reads ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def holdings(organization, owner, admin_user, member, other_organization):
+    """A line and a number for the member, one for nobody, and another organization's."""
+    line = PhoneNumberFactory(
+        subscription__organization=organization,
+        subscription__product=ProductFactory(line=True, name="Second line"),
+        subscription__assigned_to=member,
+    ).subscription
+    addon = SubscriptionFactory(
+        organization=organization,
+        product=ProductFactory(text_archive=True, name="Text Archive"),
+        parent=line,
+    )
+    number = PhoneNumberFactory(
+        subscription__organization=organization, subscription__assigned_to=member
+    ).subscription
+    unassigned = PhoneNumberFactory(subscription__organization=organization).subscription
+    license_ = SubscriptionFactory(
+        organization=organization, product=ProductFactory(user_license=True)
+    )
+    elsewhere = PhoneNumberFactory(
+        subscription__organization=other_organization, subscription__assigned_to=member
+    ).subscription
+    return {
+        "line": line,
+        "addon": addon,
+        "number": number,
+        "unassigned": unassigned,
+        "license": license_,
+        "elsewhere": elsewhere,
+    }
+
+
+def test_members_see_what_is_theirs_and_the_add_ons_of_their_lines(holdings, organization, member):
+    seen = set(Subscription.objects.visible_to(membership_of(member, organization)))
+    assert seen == {holdings["line"], holdings["addon"], holdings["number"]}
+
+
+@pytest.mark.parametrize("persona", ["owner", "admin_user"])
+def test_admins_and_super_admins_see_the_whole_organization(
+    request, holdings, organization, persona
+):
+    user = request.getfixturevalue(persona)
+    seen = set(Subscription.objects.visible_to(membership_of(user, organization)))
+    assert seen == {holdings[k] for k in ("line", "addon", "number", "unassigned", "license")}
+
+
+def test_reads_never_cross_organizations(holdings, organization, outsider, other_organization):
+    assert set(Subscription.objects.for_organization(organization)).isdisjoint(
+        {holdings["elsewhere"]}
+    )
+    seen = set(Subscription.objects.visible_to(membership_of(outsider, other_organization)))
+    assert seen == {holdings["elsewhere"]}
+
+
+def test_of_kind_and_live(holdings, organization):
+    holdings["unassigned"].state = Subscription.State.CANCELLED
+    holdings["unassigned"].cancelled_at = timezone.now()
+    holdings["unassigned"].save()
+    ours = Subscription.objects.for_organization(organization)
+    assert set(ours.of_kind(Product.Kind.LINE)) == {holdings["line"]}
+    assert holdings["unassigned"] not in set(ours.live())
+    assert holdings["number"] in set(ours.live().of_kind(Product.Kind.BUSINESS_NUMBER))
+
+
+def test_ending_soon_is_live_terms_ending_within_the_days(organization):
+    today = timezone.localdate()
+    start = today - timedelta(days=400)
+
+    def ending(days: int, **extra):
+        return SubscriptionFactory(
+            organization=organization,
+            term_start=start,
+            term_end=today + timedelta(days=days),
+            **extra,
+        )
+
+    inside = {
+        ending(0),
+        ending(30),
+        ending(12, state=Subscription.State.CANCELS_AT_TERM_END),
+        ending(5, state=Subscription.State.SUSPENDED),
+    }
+    ending(31)
+    ending(-1)
+    ending(3, state=Subscription.State.CANCELLED, cancelled_at=timezone.now())
+    assert set(Subscription.objects.ending_soon(today)) == inside
+    assert set(Subscription.objects.ending_soon(today, days=7)) == {
+        s for s in inside if s.term_end <= today + timedelta(days=7)
+    }
+
+
+# --- facts and decisions -------------------------------------------------------------
+
+
+def _page_rows(organization, count: int):
+    line_product = ProductFactory(line=True)
+    addon_products = [ProductFactory(text_archive=True), ProductFactory(call_recording=True)]
+    for _ in range(count):
+        line = PhoneNumberFactory(
+            subscription__organization=organization, subscription__product=line_product
+        ).subscription
+        for product in addon_products:
+            SubscriptionFactory(organization=organization, product=product, parent=line)
+    tiers = [ProductFactory(call_insights=True, tier=tier) for tier in (1, 2, 3)]
+    tiers[1].changeable_to.set([tiers[0], tiers[2]])
+    SubscriptionFactory(organization=organization, product=tiers[1])
+
+
+@pytest.mark.parametrize("rows", [1, 6])
+def test_a_page_of_decisions_costs_the_same_queries_for_any_number_of_rows(
+    organization, owner, rows, django_assert_num_queries
+):
+    _page_rows(organization, rows)
+    membership = membership_of(owner, organization)
+    today = timezone.localdate()
+    # subscriptions + changeable_to + add-ons + their changeable_to + their add-ons,
+    # and the two of decision_context: the same for one row or many.
+    with django_assert_num_queries(7):
+        context = decision_context(organization=organization)
+        subscriptions = list(
+            Subscription.objects.visible_to(membership)
+            .filter(parent__isnull=True)
+            .with_page_relations()
+        )
+        for subscription in subscriptions:
+            decisions = decisions_for(
+                subscription=subscription,
+                membership=membership,
+                actions=list(Action),
+                today=today,
+                context=context,
+            )
+            assert all(d.reason for d in decisions.values())
+            for addon in subscription.addons.all():
+                decision_for(
+                    subscription=addon,
+                    membership=membership,
+                    action=Action.CANCEL,
+                    today=today,
+                    context=context,
+                )
+    assert len(subscriptions) == rows + 1
+
+
+def test_facts_describe_the_subscription_as_the_member_sees_it(organization, member):
+    line = PhoneNumberFactory(
+        e164="+447700900123",
+        calling_mode=PhoneNumber.CallingMode.DATA,
+        subscription__organization=organization,
+        subscription__product=ProductFactory(line=True, name="Second line"),
+        subscription__assigned_to=member,
+        subscription__usage_credits=Decimal("12.50"),
+    ).subscription
+    SubscriptionFactory(
+        organization=organization,
+        product=ProductFactory(text_archive=True, name="Text Archive"),
+        parent=line,
+    )
+    loaded = Subscription.objects.with_page_relations().get(pk=line.pk)
+    facts = subscription_facts_from(
+        subscription=loaded, membership=membership_of(member, organization)
+    )
+    assert facts.name == "Second line +447700900123"
+    assert facts.number == "+447700900123"
+    assert facts.calling_mode == "data"
+    assert facts.assigned_to_member
+    assert facts.usage_credits == Decimal("12.50")
+    assert [(a.name, a.state) for a in facts.addons] == [("Text Archive", "active")]
+    addon = loaded.addons.all()[0]
+    addon_facts = subscription_facts_from(
+        subscription=addon, membership=membership_of(member, organization)
+    )
+    assert addon_facts.assigned_to_member  # through its line
+    assert addon_facts.parent_live
+
+
+def test_policy_facts_carry_the_product_policy_and_its_tiers():
+    small, big = (
+        ProductFactory(call_insights=True, tier=1),
+        ProductFactory(call_insights=True, tier=3),
+    )
+    middle = ProductFactory(
+        call_insights=True, tier=2, cancellation_fee=Decimal("9.00"), minimum_quantity=2
+    )
+    middle.changeable_to.set([big, small])
+    facts = policy_facts_from(product=middle)
+    assert facts.kind == "call_insights"
+    assert facts.cancel_channel == "term_end"
+    assert facts.cancellation_fee == Decimal("9.00")
+    assert facts.minimum_quantity == 2
+    assert [p.product_id for p in facts.changeable_to] == [small.pk, big.pk]
+
+
+def test_decisions_read_the_people_of_the_organization(organization, owner, admin_user, staff):
+    organization.account_manager = staff
+    organization.save()
+    MembershipFactory(organization=organization, role=Role.SUPER_ADMIN, user__full_name="Bea Boss")
+    license_ = SubscriptionFactory(
+        organization=organization, product=ProductFactory(user_license=True)
+    )
+    context = decision_context(organization=organization)
+    assert context.super_admin_names == ("Bea Boss", "Olive Owner")
+    assert context.account_manager_name == staff.display_name
+    refused = decision_for(
+        subscription=license_,
+        membership=membership_of(admin_user, organization),
+        action=Action.CANCEL,
+        today=timezone.localdate(),
+    )
+    assert not refused.allowed
+    assert "your Super Admins are Bea Boss, Olive Owner" in refused.reason
+
+
+def test_a_membership_of_another_organization_is_refused_everything(holdings, outsider):
+    decisions = decisions_for(
+        subscription=holdings["number"],
+        membership=outsider.memberships.get(),
+        actions=list(Action),
+        today=timezone.localdate(),
+    )
+    assert not any(d.allowed for d in decisions.values())
+
+
+def test_a_requested_plan_is_a_product_of_the_catalog(organization, admin_user):
+    small, middle, big = (ProductFactory(call_insights=True, tier=t) for t in (1, 2, 3))
+    middle.changeable_to.set([small, big])
+    subscription = SubscriptionFactory(organization=organization, product=middle)
+    membership = membership_of(admin_user, organization)
+    today = timezone.localdate()
+    up = decision_for(
+        subscription=subscription,
+        membership=membership,
+        action=Action.CHANGE_PLAN,
+        today=today,
+        requested_plan=big,
+    )
+    down = decision_for(
+        subscription=subscription,
+        membership=membership,
+        action=Action.CHANGE_PLAN,
+        today=today,
+        requested_plan=small,
+    )
+    assert (up.channel, up.takes_effect) == (Channel.NOW, today)
+    assert (down.channel, down.takes_effect) == (Channel.TERM_END, subscription.term_end)
+    assert up.plan.product_id == big.pk
+
+
+def test_reactivation_window_counts_from_the_local_cancellation_date(organization, owner):
+    subscription = PhoneNumberFactory(
+        subscription__organization=organization,
+        subscription__state=Subscription.State.CANCELLED,
+        subscription__cancelled_at=timezone.now() - timedelta(days=29),
+    ).subscription
+    membership = membership_of(owner, organization)
+    today = timezone.localdate()
+    assert decision_for(
+        subscription=subscription, membership=membership, action=Action.REACTIVATE, today=today
+    ).allowed
+    assert not decision_for(
+        subscription=subscription,
+        membership=membership,
+        action=Action.REACTIVATE,
+        today=today + timedelta(days=2),
+    ).allowed
+
+
+@pytest.mark.parametrize(("role", "allowed"), [(Role.MEMBER, False), (Role.ADMIN, True)])
+def test_outbound_recording_decision_follows_the_role(organization, role, allowed):
+    membership = MembershipFactory(organization=organization, role=role, user=UserFactory())
+    assert outbound_recording_decision(membership=membership).allowed is allowed
+    line = SubscriptionFactory(organization=organization)
+    via_toggle = decision_for(
+        subscription=line,
+        membership=membership,
+        action=Action.TOGGLE,
+        today=timezone.localdate(),
+        setting=Setting.OUTBOUND_RECORDING,
+    )
+    assert via_toggle.allowed is allowed
