@@ -70,6 +70,10 @@ class Command(BaseCommand):
 
     def seed_more(self, users: dict[str, User]) -> None:
         """Later features add their demo data here."""
+        # Imported here: accounts does not depend on subscriptions when it loads.
+        from subscriptions.demo import seed_subscriptions
+
+        seed_subscriptions(users)
 
     def _user(self, email: str, full_name: str, phone: str, staff: bool) -> User:
         user = User.objects.filter(email=email).first()
