@@ -5,6 +5,8 @@ skips when Chromium or Playwright is missing. A test asks for `page` (a fresh br
 on the live server, checked for CSP violations and script errors at teardown), `demo` (the
 demo organizations and sign-ins), and signs in with `sign_in(page, email)`:
 
+    expect = pytest.importorskip("playwright.sync_api").expect
+
     def test_owner_sees_the_dashboard(page, demo, sign_in, assert_accessible):
         sign_in(page, "owner@acme.example")
         expect(page.get_by_role("heading", level=1)).to_have_text("Acme Logistics")
@@ -58,34 +60,37 @@ def _skip_reason() -> str | None:
     return None
 
 
+def _is_browser_test(item: pytest.Item) -> bool:
+    return item.path.resolve().is_relative_to(BROWSER_TESTS)
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Mark each browser test as it is collected, before `-m` selects on the markers."""
+    if not _is_browser_test(item):
+        return
+    item.add_marker(pytest.mark.browser)
+    db_marker = item.get_closest_marker("django_db")
+    if db_marker is None:
+        # The live server answers from its own thread: it only sees committed rows.
+        item.add_marker(pytest.mark.django_db(transaction=True))
+    elif not db_marker.kwargs.get("transaction"):
+        raise pytest.UsageError(
+            f"{item.nodeid}: browser tests need django_db(transaction=True), "
+            "the live server cannot see rows of the test's open transaction"
+        )
+    if reason := _skip_reason():
+        item.add_marker(pytest.mark.skip(reason=reason))
+
+
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the browser tests, skip them without a browser, and run them after all others.
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests after all others (after pytest-django's own ordering).
 
     While Playwright's sync API is alive, its event loop counts as running in the main
     thread, so Django refuses ORM calls there unless DJANGO_ALLOW_ASYNC_UNSAFE is set (see
     `playwright`). Running the browser tests last keeps that switch off for every other test.
     """
-    reason = _skip_reason()
-    browser_items, other_items = [], []
-    for item in items:
-        if not item.path.resolve().is_relative_to(BROWSER_TESTS):
-            other_items.append(item)
-            continue
-        item.add_marker(pytest.mark.browser)
-        db_marker = item.get_closest_marker("django_db")
-        if db_marker is None:
-            # The live server answers from its own thread: it only sees committed rows.
-            item.add_marker(pytest.mark.django_db(transaction=True))
-        elif not db_marker.kwargs.get("transaction"):
-            raise pytest.UsageError(
-                f"{item.nodeid}: browser tests need django_db(transaction=True), "
-                "the live server cannot see rows of the test's open transaction"
-            )
-        if reason:
-            item.add_marker(pytest.mark.skip(reason=reason))
-        browser_items.append(item)
-    items[:] = other_items + browser_items
+    items.sort(key=_is_browser_test)  # stable: each group keeps its order
 
 
 @pytest.fixture(scope="session")
@@ -172,7 +177,9 @@ def page(browser, live_server, page_log: PageLog) -> Iterator[Page]:
     violation or an uncaught script error.
     """
     context = browser.new_context(base_url=live_server.url, viewport=DESKTOP)
-    context.set_default_timeout(5_000)
+    # A page answers in well under a second; 10 s only matters on a loaded machine, and a
+    # broken page still fails fast enough.
+    context.set_default_timeout(10_000)
     page = context.new_page()
     page.on("console", page_log.record_console)
     page.on("pageerror", page_log.record_error)

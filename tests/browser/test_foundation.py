@@ -24,6 +24,12 @@ def go_to(page, section: str) -> None:
     expect(page).to_have_title(f"{section} · Switchboard")
 
 
+def invite_section(page):
+    return page.locator("section").filter(
+        has=page.get_by_role("heading", name="Invite someone", exact=True)
+    )
+
+
 def test_owner_signs_in_and_sees_the_dashboard(page, demo, sign_in):
     sign_in(page, OWNER)
 
@@ -45,9 +51,10 @@ def test_owner_invites_a_member_from_accounts(page, demo, sign_in):
     sign_in(page, OWNER)
     go_to(page, "Accounts")
 
-    page.get_by_label("E-mail address").fill("newhire@acme.example")
-    page.get_by_label(re.compile(r"^Role:?$")).select_option(label="Admin")
-    page.get_by_role("button", name="Send invitation").click()
+    invite = invite_section(page)
+    invite.get_by_label("E-mail address").fill("newhire@acme.example")
+    invite.get_by_label(re.compile(r"^Role")).select_option(label="Admin")
+    invite.get_by_role("button", name="Send invitation").click()
 
     expect(page.get_by_role("status")).to_have_text("Invitation sent to newhire@acme.example.")
     pending = page.get_by_role("region", name="Pending invitations")
@@ -70,7 +77,6 @@ def test_a_member_sees_no_invite_form_and_who_the_super_admin_is(page, demo, sig
     expect(page.get_by_role("heading", level=1)).to_have_text("Accounts")
     expect(page.get_by_role("row").filter(has_text=OWNER)).to_contain_text("Super Admin")
     expect(page.get_by_role("button", name="Send invitation")).to_have_count(0)
-    expect(page.get_by_label("E-mail address")).to_have_count(0)
     expect(page.get_by_role("heading", name="Invite someone")).to_have_count(0)
     note = page.get_by_text("Only Super Admins invite people")
     expect(note).to_contain_text("Your Super Admin: Olivia Owens")
@@ -89,8 +95,8 @@ def test_the_foundation_pages_pass_an_accessibility_scan(
     sign_in(page, OWNER)
     # An invitation, so that Accounts lists pending invitations and Activity has an event.
     go_to(page, "Accounts")
-    page.get_by_label("E-mail address").fill("scan@acme.example")
-    page.get_by_role("button", name="Send invitation").click()
+    invite_section(page).get_by_label("E-mail address").fill("scan@acme.example")
+    invite_section(page).get_by_role("button", name="Send invitation").click()
     expect(page.get_by_role("status")).to_be_visible()
 
     for section in ("Home", "Accounts", "Activity"):
