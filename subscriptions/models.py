@@ -198,20 +198,17 @@ class SubscriptionQuerySet(models.QuerySet):
 
     def with_page_relations(self) -> "SubscriptionQuerySet":
         """Everything a list or details page and `selectors.decisions_for` read, in a fixed
-        number of queries: the product and its plan options, the assignee, the phone number,
-        the parent line, a scheduled plan, and the add-ons with their products."""
+        number of queries: the product, the assignee, the phone number, the parent line, a
+        scheduled plan, and the add-ons with the same relations. (Plan options come from
+        `selectors.decision_context`, once per page, not per row.)"""
         return self.select_related(
             "product", "assigned_to", "phone_number", "parent", "scheduled_product"
         ).prefetch_related(
-            "product__changeable_to",
-            # Add-ons carry the same relations, so deciding on them runs no query either.
             Prefetch(
                 "addons",
                 queryset=Subscription.objects.select_related(
                     "product", "assigned_to", "phone_number", "scheduled_product"
-                )
-                .prefetch_related("product__changeable_to", "addons")
-                .order_by("product__name", "id"),
+                ).order_by("product__name", "id"),
             ),
         )
 

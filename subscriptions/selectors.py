@@ -1,7 +1,7 @@
 """Reads that feed the policy engine: models in, plain facts and decisions out.
 
 Pages load subscriptions with `Subscription.objects.with_page_relations()`, build one
-`DecisionContext` per request with `decision_context(organization=...)` (two
+`DecisionContext` per request with `decision_context(organization=...)` (three
 queries), then call `decisions_for(...)` per row: with those relations loaded it
 runs no query at all, so a page's query count does not grow with its rows.
 Services call `decision_for(...)` again on the locked row before they write.
@@ -11,8 +11,9 @@ Public names (kept stable for the pages): `DecisionContext`, `decision_context`,
 `decisions_for`, `outbound_recording_decision`.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.utils import timezone
@@ -34,15 +35,18 @@ from subscriptions.policy import (
 
 @dataclass(frozen=True)
 class DecisionContext:
-    """The people a decision's reason may name; the same for every row of a page."""
+    """What every row of a page shares: the people a reason may name, and the plans each
+    product may change to (`plan_options[product_id]`, smallest tier first)."""
 
     super_admin_names: tuple[str, ...] = ()
     account_manager_name: str = ""
     support_email: str = ""
+    plan_options: dict[int, tuple[PlanOption, ...]] = field(default_factory=dict)
 
 
 def decision_context(*, organization: Organization) -> DecisionContext:
-    """Who the organization's Super Admins and account manager are (two queries)."""
+    """The organization's Super Admins and account manager, and the catalog's plan options:
+    three queries, however many rows the page shows."""
     super_admins = (
         Membership.objects.super_admins()
         .filter(organization_id=organization.pk)
@@ -55,19 +59,37 @@ def decision_context(*, organization: Organization) -> DecisionContext:
         .first()
     )
     manager_name = (manager[0] or manager[1] or "") if manager else ""
+    # The catalog is small: one query for all of its plan options beats one per row.
+    options: dict[int, list[PlanOption]] = defaultdict(list)
+    for edge in Product.changeable_to.through.objects.select_related("to_product"):
+        options[edge.from_product_id].append(plan_option(product=edge.to_product))
     return DecisionContext(
         super_admin_names=tuple(m.user.display_name for m in super_admins),
         account_manager_name=manager_name,
         support_email=organization.contact_email,
+        plan_options={pk: _smallest_first(plans) for pk, plans in options.items()},
     )
+
+
+def _smallest_first(plans) -> tuple[PlanOption, ...]:
+    return tuple(sorted(plans, key=lambda plan: (plan.tier, plan.name)))
 
 
 def plan_option(*, product: Product) -> PlanOption:
     return PlanOption(product_id=product.pk, name=product.name, tier=product.tier)
 
 
-def policy_facts_from(*, product: Product) -> PolicyFacts:
-    """The product's policy as plain facts (reads `changeable_to`: prefetch it)."""
+def policy_facts_from(
+    *, product: Product, plan_options: dict[int, tuple[PlanOption, ...]] | None = None
+) -> PolicyFacts:
+    """The product's policy as plain facts. Its plan options come from `plan_options`
+    (a `DecisionContext`'s) when given, else from `product.changeable_to` (a query)."""
+    if plan_options is not None:
+        changeable_to = plan_options.get(product.pk, ())
+    else:
+        changeable_to = _smallest_first(
+            plan_option(product=option) for option in product.changeable_to.all()
+        )
     return PolicyFacts(
         product_name=product.name,
         kind=product.kind,
@@ -82,10 +104,7 @@ def policy_facts_from(*, product: Product) -> PolicyFacts:
         tier=product.tier,
         product_id=product.pk,
         is_sellable=product.is_active,
-        changeable_to=tuple(
-            plan_option(product=option)
-            for option in sorted(product.changeable_to.all(), key=lambda p: (p.tier, p.name))
-        ),
+        changeable_to=changeable_to,
     )
 
 
@@ -113,7 +132,10 @@ def subscription_facts_from(
         purchase_channel=subscription.purchase_channel,
         assigned_to_member=_is_for(subscription, membership),
         is_initial_ucaas_trunk=subscription.is_initial_ucaas_trunk,
-        addons=tuple(
+        # Add-ons belong to lines, never to other add-ons: an add-on's own are not read.
+        addons=()
+        if subscription.parent_id
+        else tuple(
             AddonFacts(id=addon.pk, name=addon.product.name, state=addon.state)
             for addon in subscription.addons.all()
         ),
@@ -168,14 +190,14 @@ def decisions_for(
 ) -> dict[Action, Decision]:
     """{action: Decision} for `membership` on `subscription`.
 
-    Pass the page's `context` (from `decision_context`) to avoid its two queries per
+    Pass the page's `context` (from `decision_context`) to avoid its three queries per
     call. A membership of another organization gets refusals only; pages answer 404
     before ever asking.
     """
     if context is None:
         context = decision_context(organization=membership.organization)
     role = membership.role if membership.organization_id == subscription.organization_id else ""
-    policy = policy_facts_from(product=subscription.product)
+    policy = policy_facts_from(product=subscription.product, plan_options=context.plan_options)
     facts = subscription_facts_from(subscription=subscription, membership=membership)
     plan = plan_option(product=requested_plan) if requested_plan is not None else None
     return {

@@ -24,6 +24,7 @@ from tests.conftest import membership_of
 from tests.factories import (
     BlockedNumberFactory,
     MembershipFactory,
+    OrganizationFactory,
     PhoneNumberFactory,
     ProductFactory,
     SubscriptionFactory,
@@ -247,9 +248,9 @@ def test_a_page_of_decisions_costs_the_same_queries_for_any_number_of_rows(
     _page_rows(organization, rows)
     membership = membership_of(owner, organization)
     today = timezone.localdate()
-    # subscriptions + changeable_to + add-ons + their changeable_to + their add-ons,
-    # and the two of decision_context: the same for one row or many.
-    with django_assert_num_queries(7):
+    # Super Admins, account manager and plan options (decision_context), then the
+    # subscriptions and their add-ons: the same for one row or many.
+    with django_assert_num_queries(5):
         context = decision_context(organization=organization)
         subscriptions = list(
             Subscription.objects.visible_to(membership)
@@ -323,6 +324,11 @@ def test_policy_facts_carry_the_product_policy_and_its_tiers():
     assert facts.cancellation_fee == Decimal("9.00")
     assert facts.minimum_quantity == 2
     assert [p.product_id for p in facts.changeable_to] == [small.pk, big.pk]
+    # The page's shared plan options give the same answer without a query per product.
+    context = decision_context(organization=OrganizationFactory())
+    assert context.plan_options == {middle.pk: facts.changeable_to}
+    assert policy_facts_from(product=middle, plan_options=context.plan_options) == facts
+    assert policy_facts_from(product=small, plan_options=context.plan_options).changeable_to == ()
 
 
 def test_decisions_read_the_people_of_the_organization(organization, owner, admin_user, staff):
