@@ -390,6 +390,8 @@ def decide(
     `setting`: the switch a TOGGLE changes (None: any switch of this number).
     `super_admin_names`, `account_manager_name`, `support_email` only fill in reasons.
     It never raises for a known action: every refusal is a Decision with its reason.
+    App Store purchases follow the I8/I9 reading of the module docstring: billing
+    changes are refused with Apple's steps, Cancel Line of a line stays allowed here.
     """
     ask = _Ask(
         role=role,
