@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test test-fast lint check lock clean demo
+.PHONY: run test lint check lock clean bench
 .DEFAULT_GOAL := run
 
 $(BIN)/python:
@@ -30,6 +30,12 @@ lint: $(VENV)/.installed
 
 check: $(VENV)/.installed
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Page benchmark (docs/performance.md): SQLite, then PostgreSQL at BENCH_DATABASE_URL.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+bench: $(VENV)/.installed
+	$(BIN)/python bin/bench $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bin/bench $(BENCH_ARGS)
 
 # Re-pin every package from pyproject.toml's dependency groups into requirements.lock.
 lock:

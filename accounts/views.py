@@ -3,6 +3,8 @@
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth import login
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -15,21 +17,41 @@ from accounts.models import Invitation, Membership, Role, User
 from portal.errors import ActionRefused
 from portal.http import client_ip
 
+TEAM_PAGE_SIZE = 50
+
 
 def _team_context(request: HttpRequest, invite_form: InviteForm) -> dict:
     organization = request.organization
-    members = list(Membership.objects.for_team_page(organization))
+    members = Membership.objects.for_team_page(organization)
+    search = request.GET.get("q", "").strip()[:254]
+    if search:
+        members = members.filter(
+            Q(user__email__icontains=search) | Q(user__full_name__icontains=search)
+        )
+    role = request.GET.get("role", "")
+    if role in Role.values:
+        members = members.filter(role=role)
+    page = Paginator(members, TEAM_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     invitations = (
         Invitation.objects.usable().filter(organization=organization).select_related("invited_by")
         if request.membership.is_super_admin
         else Invitation.objects.none()
     )
     return {
-        "members": members,
+        "members": page.object_list,
+        "page": page,
+        "query": query.urlencode(),
+        "search": search,
+        "role_filter": role,
         "invitations": invitations,
         "invite_form": invite_form,
         "roles": Role.choices,
-        "super_admins": [m for m in members if m.is_super_admin],
+        "super_admins": Membership.objects.super_admins()
+        .filter(organization=organization)
+        .select_related("user")
+        .order_by("user__full_name", "user__email"),
     }
 
 

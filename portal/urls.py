@@ -34,6 +34,7 @@ urlpatterns = [
         accounts_views.switch_organization,
         name="switch_organization",
     ),
+    path("", include("subscriptions.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

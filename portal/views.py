@@ -12,6 +12,7 @@ from accounts.access import membership_required, super_admin_required
 from accounts.models import Invitation, Membership
 from portal.forms import ActivityFilterForm
 from portal.models import AuditEvent
+from subscriptions.views import home_context as subscriptions_home_context
 
 ACTIVITY_PAGE_SIZE = 50
 
@@ -21,6 +22,7 @@ def home(request: HttpRequest) -> HttpResponse:
     organization = request.organization
     context = {
         "member_count": Membership.objects.filter(organization=organization).count(),
+        **subscriptions_home_context(request),
     }
     if request.membership.is_super_admin:
         context["pending_invitations"] = (
@@ -63,11 +65,6 @@ def activity(request: HttpRequest) -> HttpResponse:
 
 # Sections of the navigation that later work fills; they say so plainly instead of faking data.
 SECTIONS_TO_COME = {
-    "numbers": "Numbers",
-    "licenses": "Licenses",
-    "trunks": "SIP Trunks",
-    "settings": "Settings",
-    "jetpacks": "Jetpacks",
     "support": "Support",
     "help": "Help",
 }

@@ -249,3 +249,17 @@ def test_removing_a_member_needs_a_recent_password_and_then_resumes(
     # Confirming the password carries out the suspended removal.
     reauthenticate(client, url=response.url)
     assert not Membership.objects.filter(pk=target.pk).exists()
+
+
+def test_the_team_is_searched_filtered_and_paged(client_for, organization, owner, member):
+    MembershipFactory.create_batch(55, organization=organization)
+    client = client_for(member)
+    first = client.get(reverse("team"))
+    assert len(first.context["members"]) == 50
+    assert first.context["page"].paginator.count == 57
+    found = client.get(reverse("team"), {"q": member.email.upper()})
+    assert [m.user for m in found.context["members"]] == [member]
+    supers = client.get(reverse("team"), {"role": Role.SUPER_ADMIN})
+    assert [m.user for m in supers.context["members"]] == [owner]
+    # Who the Super Admins are is said whatever the page shows.
+    assert owner.email in client.get(reverse("team"), {"page": 2}).content.decode()

@@ -1,0 +1,375 @@
+"""Pages that show what an organization pays for, each row with the engine's decisions."""
+
+import csv
+from dataclasses import dataclass
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from accounts.access import membership_required
+from accounts.models import Membership
+from subscriptions.forms import NumberFilterForm
+from subscriptions.models import Product, Subscription
+from subscriptions.policy import Action, Decision, Setting
+from subscriptions.selectors import (
+    DecisionContext,
+    decision_context,
+    decision_for,
+    decisions_for,
+    outbound_recording_decision,
+)
+
+Kind = Product.Kind
+NUMBER_KINDS = (Kind.BUSINESS_NUMBER, Kind.LINE)
+NUMBERS_PAGE_SIZE = 25
+
+# The actions each kind of row offers on list pages, in the order they are shown.
+LIST_ACTIONS: dict[str, tuple[Action, ...]] = {
+    Kind.BUSINESS_NUMBER: (Action.CANCEL, Action.KEEP, Action.REACTIVATE),
+    Kind.LINE: (Action.CANCEL, Action.KEEP, Action.REACTIVATE),
+    Kind.USER_LICENSE: (Action.CANCEL, Action.KEEP),
+    Kind.CONTACT_CENTER_LICENSE: (Action.CHANGE_QUANTITY, Action.CANCEL, Action.KEEP),
+    Kind.SIP_TRUNK: (Action.DELETE,),
+    Kind.CALL_INSIGHTS: (Action.CHANGE_PLAN, Action.CANCEL, Action.KEEP),
+    Kind.NUMBER_TESTING: (Action.CHANGE_PLAN, Action.CANCEL, Action.KEEP),
+    Kind.JETPACK: (Action.CHANGE_PLAN, Action.CANCEL),
+    Kind.ADDON: (Action.CANCEL, Action.KEEP, Action.REACTIVATE),
+}
+# A number's details page also offers its settings and fixes.
+NUMBER_DETAIL_ACTIONS = (
+    Action.BLOCK_NUMBERS,
+    Action.CHANGE_NUMBER,
+    Action.CHANGE_PLAN,
+    Action.REACTIVATE,
+    Action.KEEP,
+    Action.CANCEL,
+)
+# A refusal is worth explaining for these; for the others (keep, reactivate...) a
+# refusal only means "not applicable now", so the action is simply not offered.
+EXPLAINED_WHEN_REFUSED = frozenset({Action.CANCEL, Action.DELETE, Action.CHANGE_QUANTITY})
+
+
+@dataclass(frozen=True)
+class Row:
+    subscription: Subscription
+    decisions: tuple[Decision, ...]
+
+    @property
+    def allowed(self) -> tuple[Decision, ...]:
+        return tuple(d for d in self.decisions if d.allowed)
+
+    @property
+    def refused(self) -> tuple[Decision, ...]:
+        return tuple(d for d in self.decisions if not d.allowed)
+
+
+def _shown(subscription: Subscription, decisions: dict[Action, Decision]) -> tuple[Decision, ...]:
+    # Something already cancelled only shows what can still be done (reactivate).
+    explain = subscription.is_live
+    return tuple(
+        decision
+        for action, decision in decisions.items()
+        if decision.allowed or (explain and action in EXPLAINED_WHEN_REFUSED)
+    )
+
+
+def _rows(
+    subscriptions, *, membership: Membership, context: DecisionContext, actions=None
+) -> list[Row]:
+    today = timezone.localdate()
+    return [
+        Row(
+            subscription=subscription,
+            decisions=_shown(
+                subscription,
+                decisions_for(
+                    subscription=subscription,
+                    membership=membership,
+                    actions=actions or LIST_ACTIONS[subscription.product.kind],
+                    today=today,
+                    context=context,
+                ),
+            ),
+        )
+        for subscription in subscriptions
+    ]
+
+
+def _visible(request: HttpRequest):
+    return Subscription.objects.visible_to(request.membership).with_page_relations()
+
+
+def _page_of(request: HttpRequest, kinds, *, live_only: bool = True):
+    subscriptions = _visible(request).filter(product__kind__in=kinds)
+    if live_only:
+        subscriptions = subscriptions.live()
+    return subscriptions.order_by("product__kind", "product__tier", "label", "id")
+
+
+def home_context(request: HttpRequest) -> dict:
+    """The subscriptions part of Home: what the member can see, and what ends soon."""
+    visible = Subscription.objects.visible_to(request.membership).live()
+    counts = dict(visible.values_list("product__kind").annotate(total=Count("id")).order_by())
+    quantities = visible.filter(product__kind=Kind.CONTACT_CENTER_LICENSE).values_list(
+        "quantity", flat=True
+    )
+    today = timezone.localdate()
+    ending = (
+        visible.ending_soon(today)
+        .filter(
+            Q(state=Subscription.State.CANCELS_AT_TERM_END) | Q(scheduled_product__isnull=False)
+        )
+        .select_related("product", "phone_number", "scheduled_product")
+        .order_by("term_end", "id")[:10]
+    )
+    return {
+        "holdings": [
+            (label, counts.get(kind, 0), url)
+            for kind, label, url in (
+                (Kind.BUSINESS_NUMBER, "Business numbers", "numbers"),
+                (Kind.LINE, "Lines", "numbers"),
+                (Kind.USER_LICENSE, "User licenses", "licenses"),
+                (Kind.CONTACT_CENTER_LICENSE, "Contact-center license plans", "licenses"),
+                (Kind.SIP_TRUNK, "SIP trunks", "trunks"),
+                (Kind.CALL_INSIGHTS, "Call Insights plans", "call_insights"),
+                (Kind.NUMBER_TESTING, "Number Testing packages", "number_testing"),
+                (Kind.JETPACK, "Jetpacks", "jetpacks"),
+            )
+        ],
+        "contact_center_seats": sum(quantities),
+        "ending_soon": ending,
+    }
+
+
+def _number_filter_form(request: HttpRequest, numbers) -> NumberFilterForm:
+    countries = list(
+        numbers.exclude(phone_number__isnull=True)
+        .order_by("phone_number__country")
+        .values_list("phone_number__country", flat=True)
+        .distinct()
+    )
+    return NumberFilterForm(request.GET or None, countries=countries)
+
+
+@membership_required
+def numbers(request: HttpRequest) -> HttpResponse:
+    visible = _visible(request).filter(product__kind__in=NUMBER_KINDS)
+    form = _number_filter_form(request, visible)
+    filtered = form.filter(visible).order_by("phone_number__e164", "id")
+    page = Paginator(filtered, NUMBERS_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = decision_context(organization=request.organization)
+    return render(
+        request,
+        "subscriptions/numbers.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": _rows(page.object_list, membership=request.membership, context=context),
+            "query": query.urlencode(),
+        },
+    )
+
+
+# Spreadsheets run cells that start with these as formulas; such values get a leading quote.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_safe(value) -> str:
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+
+
+@membership_required
+def numbers_csv(request: HttpRequest) -> HttpResponse:
+    visible = Subscription.objects.visible_to(request.membership).filter(
+        product__kind__in=NUMBER_KINDS
+    )
+    form = _number_filter_form(request, visible)
+    filtered = (
+        form.filter(visible)
+        .select_related("product", "phone_number", "assigned_to")
+        .order_by("phone_number__e164", "id")
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"numbers-{request.organization.account_id}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "Number",
+            "Country",
+            "Type",
+            "Plan",
+            "State",
+            "Assigned to",
+            "Inbound recording",
+            "Term ends",
+        ]
+    )
+    for subscription in filtered.iterator(chunk_size=500):
+        number = subscription.number
+        writer.writerow(
+            [
+                _csv_safe(number.e164 if number else ""),
+                _csv_safe(number.country if number else ""),
+                _csv_safe(number.get_number_type_display() if number else ""),
+                _csv_safe(subscription.product.name),
+                _csv_safe(subscription.get_state_display()),
+                _csv_safe(
+                    subscription.assigned_to.display_name if subscription.assigned_to else ""
+                ),
+                "on" if number and number.inbound_recording else "off",
+                subscription.term_end.isoformat(),
+            ]
+        )
+    return response
+
+
+@membership_required
+def number_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    subscription = get_object_or_404(
+        _visible(request)
+        .filter(product__kind__in=NUMBER_KINDS)
+        .prefetch_related("phone_number__blocked"),
+        pk=pk,
+    )
+    context = decision_context(organization=request.organization)
+    row = _rows(
+        [subscription],
+        membership=request.membership,
+        context=context,
+        actions=NUMBER_DETAIL_ACTIONS,
+    )[0]
+    addon_rows = _rows(subscription.addons.all(), membership=request.membership, context=context)
+    settings = [Setting.INBOUND_RECORDING]
+    if subscription.product.kind == Kind.LINE:
+        settings.append(Setting.CALLING_MODE)
+    switches = {
+        setting.value: decision_for(
+            subscription=subscription,
+            membership=request.membership,
+            action=Action.TOGGLE,
+            setting=setting,
+            today=timezone.localdate(),
+            context=context,
+        )
+        for setting in settings
+    }
+    return render(
+        request,
+        "subscriptions/number_detail.html",
+        {
+            "row": row,
+            "number": subscription.number,
+            "addon_rows": addon_rows,
+            "switches": switches,
+        },
+    )
+
+
+LICENSES_PAGE_SIZE = 50
+
+
+@membership_required
+def licenses(request: HttpRequest) -> HttpResponse:
+    context = decision_context(organization=request.organization)
+    user_licenses = _page_of(request, [Kind.USER_LICENSE])
+    page = Paginator(user_licenses, LICENSES_PAGE_SIZE).get_page(request.GET.get("page"))
+    contact_center = _rows(
+        _page_of(request, [Kind.CONTACT_CENTER_LICENSE]),
+        membership=request.membership,
+        context=context,
+    )
+    return render(
+        request,
+        "subscriptions/licenses.html",
+        {
+            "page": page,
+            "user_licenses": _rows(
+                page.object_list, membership=request.membership, context=context
+            ),
+            "free_licenses": user_licenses.filter(assigned_to__isnull=True).count(),
+            "contact_center": contact_center,
+            "super_admin_names": context.super_admin_names,
+        },
+    )
+
+
+@membership_required
+def trunks(request: HttpRequest) -> HttpResponse:
+    context = decision_context(organization=request.organization)
+    rows = _rows(
+        _page_of(request, [Kind.SIP_TRUNK]), membership=request.membership, context=context
+    )
+    return render(request, "subscriptions/trunks.html", {"rows": rows})
+
+
+@membership_required
+def settings_index(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "subscriptions/settings.html",
+        {"outbound_decisions": [outbound_recording_decision(membership=request.membership)]},
+    )
+
+
+def _plan_page(request: HttpRequest, kind: str, template: str) -> HttpResponse:
+    context = decision_context(organization=request.organization)
+    rows = _rows(_page_of(request, [kind]), membership=request.membership, context=context)
+    catalog = Product.objects.filter(kind=kind, is_active=True).order_by("tier", "name")
+    return render(request, template, {"rows": rows, "catalog": catalog})
+
+
+@membership_required
+def call_insights(request: HttpRequest) -> HttpResponse:
+    return _plan_page(request, Kind.CALL_INSIGHTS, "subscriptions/call_insights.html")
+
+
+@membership_required
+def number_testing(request: HttpRequest) -> HttpResponse:
+    return _plan_page(request, Kind.NUMBER_TESTING, "subscriptions/number_testing.html")
+
+
+@membership_required
+def jetpacks(request: HttpRequest) -> HttpResponse:
+    context = decision_context(organization=request.organization)
+    rows = _rows(_page_of(request, [Kind.JETPACK]), membership=request.membership, context=context)
+    return render(
+        request, "subscriptions/jetpacks.html", {"rows": rows, "decision_context": context}
+    )
+
+
+@membership_required
+def member_plans(request: HttpRequest, pk: int) -> HttpResponse:
+    """Accounts -> a user -> Plans: every line, plan and add-on of that member (I7)."""
+    memberships = Membership.objects.filter(organization=request.organization)
+    if not request.membership.is_admin_or_above:
+        memberships = memberships.filter(user=request.user)
+    person = get_object_or_404(memberships.select_related("user"), pk=pk)
+    context = decision_context(organization=request.organization)
+    held = (
+        _visible(request)
+        .filter(assigned_to_id=person.user_id)
+        .exclude(product__kind=Kind.ADDON)
+        .order_by("product__kind", "phone_number__e164", "id")
+    )
+    rows = _rows(held, membership=request.membership, context=context)
+    addon_rows = {
+        row.subscription.pk: _rows(
+            row.subscription.addons.all(), membership=request.membership, context=context
+        )
+        for row in rows
+    }
+    return render(
+        request,
+        "subscriptions/member_plans.html",
+        {
+            "person": person,
+            "rows": [(row, addon_rows[row.subscription.pk]) for row in rows],
+        },
+    )
