@@ -380,3 +380,75 @@ class BlockedNumber(models.Model):
 
     def __str__(self) -> str:
         return f"{self.e164} (blocked)"
+
+
+class SpareNumberQuerySet(models.QuerySet):
+    def available(self, today: date) -> "SpareNumberQuerySet":
+        return self.filter(available_from__lte=today)
+
+
+class SpareNumber(models.Model):
+    """The provider's free stock of numbers, from which a line picks a new one.
+
+    Staff manage it in admin; a released number comes back here after its hold.
+    """
+
+    e164 = models.CharField(
+        "number", max_length=16, unique=True, validators=[E164_VALIDATOR], help_text="E.164"
+    )
+    country = models.CharField(max_length=2, validators=[COUNTRY_VALIDATOR])
+    number_type = models.CharField(
+        max_length=16, choices=PhoneNumber.NumberType.choices, default=PhoneNumber.NumberType.LOCAL
+    )
+    available_from = models.DateField(default=date.today)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SpareNumberQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["country", "e164"]
+        constraints = [
+            models.CheckConstraint(condition=Q(e164__regex=E164_PATTERN), name="spare_e164_format"),
+        ]
+
+    def __str__(self) -> str:
+        return self.e164
+
+
+class CancellationReason(models.TextChoices):
+    """Why a customer cancels; the first five have a fix worth offering first (I1)."""
+
+    CALLING_PROBLEMS = "calling_problems", "Calls drop or sound bad"
+    NUMBER_CANCELLED = "number_cancelled", "My number was cancelled"
+    NO_RINGING = "no_ringing", "I don't hear calls ring or get texts"
+    DISLIKE_NUMBER = "dislike_number", "I don't like my number"
+    SPAM_CALLS = "spam_calls", "I get spam calls"
+    TOO_EXPENSIVE = "too_expensive", "It costs too much"
+    NOT_NEEDED = "not_needed", "I don't need it any more"
+    OTHER = "other", "Something else"
+
+
+class CancellationFeedback(models.Model):
+    """Why a member cancelled, or which fix they took instead (I1): for staff to act on."""
+
+    Reason = CancellationReason
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="cancellation_feedback"
+    )
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    reason = models.CharField(max_length=32, choices=Reason.choices, blank=True)
+    detail = models.TextField(blank=True, max_length=1000)
+    # The fix the member chose instead of cancelling; blank when they went on and cancelled.
+    fix_taken = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "cancellation feedback"
+
+    def __str__(self) -> str:
+        outcome = f"took {self.fix_taken}" if self.fix_taken else "cancelled"
+        return f"{self.subscription}: {self.get_reason_display() or 'no reason'}, {outcome}"

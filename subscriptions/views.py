@@ -231,7 +231,8 @@ def numbers_csv(request: HttpRequest) -> HttpResponse:
 
 
 @membership_required
-def number_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def number_detail(request: HttpRequest, pk: int, fragment: str = "") -> HttpResponse:
+    """A number's page; `fragment` renders one switch only (after an htmx POST)."""
     subscription = get_object_or_404(
         _visible(request)
         .filter(product__kind__in=NUMBER_KINDS)
@@ -260,14 +261,22 @@ def number_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         for setting in settings
     }
+    template = "subscriptions/number_detail.html"
     return render(
         request,
-        "subscriptions/number_detail.html",
+        f"{template}#{fragment}" if fragment else template,
         {
             "row": row,
             "number": subscription.number,
             "addon_rows": addon_rows,
             "switches": switches,
+            "block_decision": decision_for(
+                subscription=subscription,
+                membership=request.membership,
+                action=Action.BLOCK_NUMBERS,
+                today=timezone.localdate(),
+                context=context,
+            ),
         },
     )
 
@@ -310,10 +319,11 @@ def trunks(request: HttpRequest) -> HttpResponse:
 
 
 @membership_required
-def settings_index(request: HttpRequest) -> HttpResponse:
+def settings_index(request: HttpRequest, fragment: str = "") -> HttpResponse:
+    template = "subscriptions/settings.html"
     return render(
         request,
-        "subscriptions/settings.html",
+        f"{template}#{fragment}" if fragment else template,
         {"outbound_decisions": [outbound_recording_decision(membership=request.membership)]},
     )
 

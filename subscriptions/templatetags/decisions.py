@@ -19,3 +19,8 @@ CHANNEL_LABELS = {
 @register.filter
 def channel_label(decision: Decision) -> str:
     return CHANNEL_LABELS[Channel(decision.channel)]
+
+
+@register.filter
+def get_item(mapping: dict, key):
+    return mapping.get(key)
