@@ -10,7 +10,14 @@ from django.contrib import admin
 from portal.admin import AuditedAdmin
 from portal.audit import audit_record
 from portal.http import client_ip
-from subscriptions.models import BlockedNumber, PhoneNumber, Product, Subscription
+from subscriptions.models import (
+    BlockedNumber,
+    CancellationFeedback,
+    PhoneNumber,
+    Product,
+    SpareNumber,
+    Subscription,
+)
 
 
 class ProductAdminForm(forms.ModelForm):
@@ -185,3 +192,32 @@ def _record(request, obj, verb: str, organization, changed=()) -> None:
         after={name: str(getattr(obj, name, "")) for name in changed},
         ip_address=client_ip(request),
     )
+
+
+@admin.register(SpareNumber)
+class SpareNumberAdmin(AuditedAdmin):
+    """The provider's free numbers, from which lines pick a new one (Change number)."""
+
+    list_display = ("e164", "country", "number_type", "available_from")
+    list_filter = ("country", "number_type")
+    search_fields = ("e164",)
+
+    def audit_organization(self, obj):
+        return None
+
+
+@admin.register(CancellationFeedback)
+class CancellationFeedbackAdmin(admin.ModelAdmin):
+    """Why members cancel, and the fixes they took instead (I1). Read-only: members wrote it."""
+
+    list_display = ("created_at", "subscription", "reason", "fix_taken", "member")
+    list_filter = ("reason", "fix_taken", "subscription__product__kind")
+    search_fields = ("subscription__organization__name", "subscription__organization__account_id")
+    list_select_related = ("subscription__product", "subscription__organization", "member")
+    readonly_fields = [field.name for field in CancellationFeedback._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organization, Role, User
-from subscriptions.models import PhoneNumber, Product, Subscription
+from subscriptions.models import PhoneNumber, Product, SpareNumber, Subscription
 
 Kind = Product.Kind
 Cancel = Product.CancelChannel
@@ -134,6 +134,7 @@ def seed_subscriptions(users: dict[str, User]) -> None:
     lee = Organization.objects.get(account_id="AC-100871")
     _seed_acme(acme, products=products, users=users, today=today)
     _seed_lee(lee, products=products, users=users, today=today)
+    _seed_spare_numbers(today=today)
 
 
 def _seed_catalog() -> dict[str, Product]:
@@ -332,4 +333,25 @@ def _seed_lee(
             product=product,
             parent=line,
             defaults=_term(today, product=product, offset=9),
+        )
+
+
+# Free numbers a line can change to (staff keep this stock in admin).
+SPARE_NUMBERS = [
+    ("+14155550190", "US", PhoneNumber.NumberType.LOCAL),
+    ("+14155550191", "US", PhoneNumber.NumberType.LOCAL),
+    ("+12125550192", "US", PhoneNumber.NumberType.LOCAL),
+    ("+447700900190", "GB", PhoneNumber.NumberType.MOBILE),
+    ("+447700900191", "GB", PhoneNumber.NumberType.MOBILE),
+    ("+442079460190", "GB", PhoneNumber.NumberType.LOCAL),
+]
+
+
+def _seed_spare_numbers(*, today: date) -> None:
+    for e164, country, number_type in SPARE_NUMBERS:
+        if PhoneNumber.objects.filter(e164=e164).exists():
+            continue  # a demo line took it already
+        SpareNumber.objects.get_or_create(
+            e164=e164,
+            defaults={"country": country, "number_type": number_type, "available_from": today},
         )
