@@ -167,7 +167,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             request, "accounts/invitation_accept.html", {**context, "has_account": has_account}
         )
 
-    form = AcceptInvitationForm(request.POST or None, email=invitation.email)
+    form = AcceptInvitationForm(
+        request.POST if request.method == "POST" else None, email=invitation.email
+    )
     if request.method == "POST" and form.is_valid():
         try:
             membership = services.invitation_accept(

@@ -93,7 +93,10 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     decision = _decision(request, subscription, action)
     number = subscription.number
     needs_number = decision.irreversible and number is not None
-    form = CancelForm(request.POST or None, number=number.e164 if needs_number else "")
+    form = CancelForm(
+        request.POST if request.method == "POST" else None,
+        number=number.e164 if needs_number else "",
+    )
     if request.method == "POST" and decision.allowed and form.is_valid():
         try:
             services.subscription_cancel(
@@ -205,7 +208,7 @@ def change_plan(request: HttpRequest, pk: int) -> HttpResponse:
     subscription = _load(request, pk)
     decision = _decision(request, subscription, Action.CHANGE_PLAN)
     options = subscription.product.changeable_to.filter(is_active=True).order_by("tier", "name")
-    form = ChangePlanForm(request.POST or None, options=options)
+    form = ChangePlanForm(request.POST if request.method == "POST" else None, options=options)
     if request.method == "POST" and form.is_valid():
         product = form.cleaned_data["product"]
         try:
@@ -390,12 +393,10 @@ def change_number(request: HttpRequest, pk: int) -> HttpResponse:
     options = SpareNumber.objects.available(timezone.localdate())
     if country:
         options = options.filter(country=country)
-    form = ChangeNumberForm(
-        request.POST or None,
-        options=options.order_by("e164")[:SPARE_NUMBERS_SHOWN]
-        if request.method != "POST"
-        else options,
-    )
+    if request.method == "POST":
+        form = ChangeNumberForm(request.POST, options=options)
+    else:
+        form = ChangeNumberForm(options=options.order_by("e164")[:SPARE_NUMBERS_SHOWN])
     if request.method == "POST" and form.is_valid():
         try:
             changed = services.line_change_number(

@@ -1,0 +1,103 @@
+"""manage.py process_term_ends: what is due at the end of a term, exactly once."""
+
+import io
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.utils import timezone
+
+from portal.models import AuditEvent
+from subscriptions.models import PhoneNumber, SpareNumber, Subscription
+from tests.factories import PhoneNumberFactory, ProductFactory, SubscriptionFactory
+
+pytestmark = pytest.mark.django_db
+State = Subscription.State
+
+
+def run(today) -> str:
+    out = io.StringIO()
+    call_command("process_term_ends", today=today, stdout=out)
+    return out.getvalue()
+
+
+def test_it_renews_ends_and_downgrades_what_is_due_and_says_so(organization):
+    today = timezone.localdate()
+    big = ProductFactory(name="Big", call_insights=True, tier=2)
+    small = ProductFactory(name="Small", call_insights=True, tier=1)
+    ended = dict(term_start=today - timedelta(days=31), term_end=today - timedelta(days=1))
+    renewing = SubscriptionFactory(organization=organization, product=big, **ended)
+    ending = SubscriptionFactory(
+        organization=organization, product=big, state=State.CANCELS_AT_TERM_END, **ended
+    )
+    shrinking = SubscriptionFactory(
+        organization=organization, product=big, scheduled_product=small, **ended
+    )
+    current = SubscriptionFactory(organization=organization, product=big)
+    current_term_end = current.term_end
+
+    summary = run(today)
+
+    assert "1 cancelled, 1 downgraded, 1 renewed" in summary
+    renewing.refresh_from_db()
+    assert renewing.term_start == today and renewing.term_end > today
+    ending.refresh_from_db()
+    assert ending.state == State.CANCELLED and ending.cancelled_at is not None
+    shrinking.refresh_from_db()
+    assert shrinking.product == small and shrinking.scheduled_product is None
+    current.refresh_from_db()
+    assert current.term_end == current_term_end
+    # A second run finds nothing due.
+    assert "0 cancelled, 0 downgraded, 0 renewed" in run(today)
+    assert AuditEvent.objects.filter(action__startswith="subscription.term_end_").count() == 3
+
+
+def test_i3_service_and_credits_stay_until_the_term_end(organization):
+    today = timezone.localdate()
+    plan = SubscriptionFactory(
+        organization=organization,
+        product=ProductFactory(call_insights=True),
+        state=State.CANCELS_AT_TERM_END,
+        usage_credits=5,
+        term_start=today - timedelta(days=20),
+        term_end=today + timedelta(days=10),
+    )
+    with time_machine.travel(plan.term_end):
+        run(timezone.localdate())
+        plan.refresh_from_db()
+        assert plan.state == State.CANCELS_AT_TERM_END and plan.usage_credits == 5
+    with time_machine.travel(plan.term_end + timedelta(days=1)):
+        run(timezone.localdate())
+        plan.refresh_from_db()
+        assert plan.state == State.CANCELLED
+
+
+def test_a_run_missed_for_months_catches_up_in_whole_terms(organization):
+    today = timezone.localdate()
+    plan = SubscriptionFactory(
+        organization=organization,
+        product=ProductFactory(call_insights=True),
+        term_start=today - timedelta(days=120),
+        term_end=today - timedelta(days=90),
+    )
+    run(today)
+    plan.refresh_from_db()
+    assert plan.term_start <= today <= plan.term_end
+    assert AuditEvent.objects.filter(action="subscription.term_end_renewed").count() == 1
+
+
+def test_a_cancelled_number_is_released_to_the_stock_after_its_hold(organization):
+    number = PhoneNumberFactory(
+        subscription__organization=organization,
+        subscription__state=State.CANCELLED,
+        subscription__cancelled_at=timezone.now() - timedelta(days=10),
+    )
+    subscription = number.subscription
+    run(timezone.localdate())
+    assert PhoneNumber.objects.filter(pk=number.pk).exists()
+    run(timezone.localdate() + timedelta(days=30))
+    assert not PhoneNumber.objects.filter(pk=number.pk).exists()
+    assert SpareNumber.objects.filter(e164=number.e164).exists()
+    subscription.refresh_from_db()
+    assert subscription.label == number.e164
