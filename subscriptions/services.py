@@ -447,6 +447,12 @@ def number_block(
         after={"blocked": e164},
         ip_address=ip_address,
     )
+    _email_organization(
+        organization=subscription.organization,
+        actor=membership.user,
+        summary=f"Calls from {e164} to {number.e164} are now blocked.",
+        subject=number,
+    )
     return blocked
 
 
@@ -468,6 +474,12 @@ def number_unblock(
         target=subscription.number,
         before={"blocked": blocked.e164},
         ip_address=ip_address,
+    )
+    _email_organization(
+        organization=subscription.organization,
+        actor=membership.user,
+        summary=f"{blocked.e164} can call {subscription.number.e164} again.",
+        subject=subscription.number,
     )
 
 
@@ -549,6 +561,14 @@ def license_assign(
         before=before,
         after={"assigned_to": assignee.user.email if assignee else ""},
         ip_address=ip_address,
+    )
+    _email_organization(
+        organization=subscription.organization,
+        actor=membership.user,
+        summary=f"{subscription} is now assigned to {assignee.user.display_name}."
+        if assignee
+        else f"{subscription} is free: nobody holds it now.",
+        subject=subscription,
     )
     return subscription
 
