@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from portal.audit import audit_record
 from portal.http import client_ip
-from portal.models import AuditEvent
+from portal.models import AuditEvent, OutboundEmail
 
 
 @admin.register(AuditEvent)
@@ -62,3 +62,19 @@ class AuditedAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             self.delete_model(request, obj)
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    """The e-mail outbox: what was sent, and what waits for `send_outbox` and why."""
+
+    list_display = ("created_at", "subject", "sent_at", "attempts", "last_error")
+    list_filter = (("sent_at", admin.EmptyFieldListFilter), "template")
+    search_fields = ("subject", "to")
+    readonly_fields = [field.name for field in OutboundEmail._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -56,3 +56,31 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Audit events cannot be deleted")
+
+
+class OutboundEmail(models.Model):
+    """An e-mail written with the change it confirms, kept until it is delivered."""
+
+    template = models.CharField(max_length=64)
+    to = models.JSONField(default=list)
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(sent_at__isnull=True),
+                name="outbox_waiting",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "sent" if self.sent_at else f"waiting ({self.attempts} tries)"
+        return f"{self.subject} to {', '.join(self.to)}: {state}"
