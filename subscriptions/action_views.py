@@ -97,7 +97,8 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         number=number.e164 if needs_number else "",
     )
-    if request.method == "POST" and decision.allowed and form.is_valid():
+    # The service decides again under a lock, and refuses with the reason if need be.
+    if request.method == "POST" and form.is_valid():
         try:
             services.subscription_cancel(
                 subscription=subscription,

@@ -1,0 +1,22 @@
+"""The server-error handler: 503 when the database is unreachable, 500 otherwise."""
+
+import logging
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse
+from django.template import loader
+
+logger = logging.getLogger(__name__)
+
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Rendered without context processors: they may need the database that just failed."""
+    error = sys.exc_info()[1]
+    if isinstance(error, DATABASE_ERRORS):
+        logger.error("database unavailable", extra={"error": type(error).__name__})
+        body = loader.get_template("503.html").render({})
+        return HttpResponse(body, status=503, headers={"Retry-After": "30"})
+    return HttpResponse(loader.get_template("500.html").render({}), status=500)
