@@ -33,3 +33,50 @@ class ActiveMembershipMiddleware:
             request.membership = active
             request.organization = active.organization if active else None
         return self.get_response(request)
+
+
+class RequireMfaMiddleware:
+    """Where the organization requires it, Super Admins and Admins without two-factor
+    authentication are sent to set it up before they can do anything else."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self._allowed: tuple[str, ...] = ()
+
+    @property
+    def allowed_prefixes(self) -> tuple[str, ...]:
+        """What such a member may still reach: setting MFA up, signing out, health, assets."""
+        if not self._allowed:
+            from django.conf import settings
+            from django.urls import reverse
+
+            self._allowed = (
+                reverse("mfa_index"),
+                reverse("account_logout"),
+                reverse("account_reauthenticate"),
+                reverse("healthz"),
+                "/" + settings.STATIC_URL.lstrip("/"),
+            )
+        return self._allowed
+
+    def __call__(self, request):
+        membership = request.membership
+        if (
+            membership is not None
+            and membership.organization.require_mfa
+            and membership.is_admin_or_above
+            and not request.path.startswith(self.allowed_prefixes)
+        ):
+            from allauth.mfa.utils import is_mfa_enabled
+
+            if not is_mfa_enabled(request.user):
+                from django.contrib import messages
+                from django.shortcuts import redirect
+
+                messages.warning(
+                    request,
+                    f"{membership.organization.name} requires two-factor authentication for "
+                    "Super Admins and Admins. Set it up to continue.",
+                )
+                return redirect("mfa_index")
+        return self.get_response(request)

@@ -87,6 +87,10 @@ class Organization(models.Model):
     )
     # Company Settings (rule A8): outbound recording is one switch for the whole organization.
     outbound_call_recording = models.BooleanField(default=False)
+    # Company Settings: Super Admins and Admins must use two-factor authentication.
+    require_mfa = models.BooleanField(
+        "require two-factor authentication for Super Admins and Admins", default=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -213,3 +213,35 @@ def membership_remove(*, membership: Membership, actor: User, ip_address=None) -
         to=[removed.email],
         context={"organization": organization, "member": removed, "actor": actor},
     )
+
+
+@transaction.atomic
+def organization_set_require_mfa(
+    *, organization: Organization, actor: User, on: bool, ip_address=None
+) -> Organization:
+    """Company Settings: Super Admins and Admins must use two-factor authentication."""
+    organization = _lock_organization(organization)
+    _require_super_admin(organization=organization, actor=actor)
+    if organization.require_mfa == on:
+        return organization
+    organization.require_mfa = on
+    organization.save(update_fields=["require_mfa"])
+    audit_record(
+        action="organization.require_mfa_changed",
+        organization=organization,
+        actor=actor,
+        target=organization,
+        before={"require_mfa": not on},
+        after={"require_mfa": on},
+        ip_address=ip_address,
+    )
+    email_send_on_commit(
+        template="require-mfa-changed",
+        to=list(
+            Membership.objects.filter(
+                organization=organization, role__in=[Role.SUPER_ADMIN, Role.ADMIN]
+            ).values_list("user__email", flat=True)
+        ),
+        context={"organization": organization, "actor": actor, "on": on},
+    )
+    return organization

@@ -203,3 +203,27 @@ def switch_organization(request: HttpRequest) -> HttpResponse:
     request.session[SESSION_KEY] = membership.organization_id
     messages.success(request, f"You are now working in {membership.organization.name}.")
     return redirect("home")
+
+
+@require_POST
+@super_admin_required
+@reauthentication_required
+def require_mfa(request: HttpRequest) -> HttpResponse:
+    on = request.POST.get("on") == "1"
+    try:
+        services.organization_set_require_mfa(
+            organization=request.organization,
+            actor=request.user,
+            on=on,
+            ip_address=client_ip(request),
+        )
+    except ActionRefused as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(
+            request,
+            "Super Admins and Admins now need two-factor authentication."
+            if on
+            else "Two-factor authentication is no longer required.",
+        )
+    return redirect("settings")

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.humanize",  # allauth's sessions page uses it
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",

@@ -31,6 +31,7 @@ urlpatterns = [
         accounts_views.invitation_accept,
         name="invitation_accept",
     ),
+    path("settings/require-mfa/", accounts_views.require_mfa, name="require_mfa"),
     path(
         "accounts/switch-organization/",
         accounts_views.switch_organization,
