@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.usersessions",
     "portal",
     "accounts",
     "subscriptions",
@@ -75,6 +76,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.ActiveMembershipMiddleware",
+    "accounts.middleware.RequireMfaMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
