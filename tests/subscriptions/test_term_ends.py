@@ -101,3 +101,45 @@ def test_a_cancelled_number_is_released_to_the_stock_after_its_hold(organization
     assert SpareNumber.objects.filter(e164=number.e164).exists()
     subscription.refresh_from_db()
     assert subscription.label == number.e164
+
+
+def test_a_run_killed_halfway_and_started_again_handles_each_subscription_once(organization):
+    from unittest import mock
+
+    from subscriptions import services
+
+    today = timezone.localdate()
+    due = [
+        SubscriptionFactory(
+            organization=organization,
+            product=ProductFactory(call_insights=True),
+            term_start=today - timedelta(days=31),
+            term_end=today - timedelta(days=1),
+        )
+        for _ in range(10)
+    ]
+    real = services.subscription_apply_term_end
+    calls = {"n": 0}
+
+    def dies_on_the_fifth(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt("killed")
+        return real(**kwargs)
+
+    with (
+        mock.patch(
+            "subscriptions.management.commands.process_term_ends.subscription_apply_term_end",
+            side_effect=dies_on_the_fifth,
+        ),
+        pytest.raises(KeyboardInterrupt),
+    ):
+        run(today)
+    assert AuditEvent.objects.filter(action="subscription.term_end_renewed").count() == 4
+
+    run(today)
+
+    assert AuditEvent.objects.filter(action="subscription.term_end_renewed").count() == 10
+    for subscription in due:
+        subscription.refresh_from_db()
+        assert subscription.term_start == today
