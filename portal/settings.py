@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "portal",
     "accounts",
     "subscriptions",
+    "support",
 ]
 
 MIDDLEWARE = [
@@ -222,6 +223,17 @@ PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rst
 SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "support@switchboard.example")
 
 INVITATION_VALID_DAYS = envint("INVITATION_VALID_DAYS", "7")
+
+# Support cases. Attachments live outside the web root (never under STATIC_ROOT) and are
+# served only by the portal's download view, to members who may see the case.
+ATTACHMENTS_DIR = Path(os.environ.get("ATTACHMENTS_DIR", "") or BASE_DIR / "var" / "attachments")
+ATTACHMENT_MAX_BYTES = envint("ATTACHMENT_MAX_BYTES", str(5 * 1024 * 1024))
+ATTACHMENT_EXTENSIONS = [
+    ext.lower().lstrip(".")
+    for ext in envlist("ATTACHMENT_EXTENSIONS", "pdf,png,jpg,jpeg,gif,txt,log,csv")
+]
+# How many cases one member may open in an hour (beyond it: 429).
+SUPPORT_CASES_PER_HOUR = envint("SUPPORT_CASES_PER_HOUR", "10")
 
 # Security headers. The CSP has no unsafe-inline and no unsafe-eval: scripts are files.
 SECURE_CSP = {

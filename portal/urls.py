@@ -38,6 +38,7 @@ urlpatterns = [
         name="switch_organization",
     ),
     path("", include("subscriptions.urls")),
+    path("", include("support.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

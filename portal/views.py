@@ -13,6 +13,7 @@ from accounts.models import Invitation, Membership
 from portal.forms import ActivityFilterForm
 from portal.models import AuditEvent
 from subscriptions.views import home_context as subscriptions_home_context
+from support.selectors import home_context as support_home_context
 
 ACTIVITY_PAGE_SIZE = 50
 
@@ -23,6 +24,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "member_count": Membership.objects.filter(organization=organization).count(),
         **subscriptions_home_context(request),
+        **support_home_context(request),
     }
     if request.membership.is_super_admin:
         context["pending_invitations"] = (
@@ -65,7 +67,6 @@ def activity(request: HttpRequest) -> HttpResponse:
 
 # Sections of the navigation that later work fills; they say so plainly instead of faking data.
 SECTIONS_TO_COME = {
-    "support": "Support",
     "help": "Help",
 }
 

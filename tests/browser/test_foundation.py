@@ -41,10 +41,10 @@ def test_owner_signs_in_and_sees_the_dashboard(page, demo, sign_in):
     header = page.get_by_role("banner")
     expect(header).to_contain_text("Acme Logistics")
     expect(header).to_contain_text("Account ID AC-100234")
-    # I10: a way to contact support, and the message it starts quotes the account ID.
+    # I10: a way to contact support: a new case, which notes the page it was opened from.
     contact = header.get_by_role("link", name="Contact support")
     expect(contact).to_be_visible()
-    expect(contact).to_have_attribute("href", re.compile(r"^mailto:.+AC-100234"))
+    expect(contact).to_have_attribute("href", re.compile(r"^/support/cases/new/\?from=/"))
 
 
 def test_owner_invites_a_member_from_accounts(page, demo, sign_in):

@@ -1,0 +1,378 @@
+"""Support cases: what was asked, about which subscriptions, the thread, attachments, quotes.
+
+A `Case` belongs to one organization and was opened by one of its members. It
+concerns zero or more subscriptions (`CaseSubscription`, which also records what was
+asked of each: cancel, keep N licenses, change to a plan), moves between the states
+of `Case.State` along `TRANSITIONS` only, and carries a thread of `Message`s. Staff
+write internal notes in the same thread; `Message.objects.public()` is all a
+customer ever sees. Files hang off messages (`Attachment`) and live outside the web
+root (`settings.ATTACHMENTS_DIR`). Quote cases (A12) carry the `Quote`s staff send.
+
+Public names: `Case` (+ `Case.Kind`, `Case.State`), `CaseSubscription`, `Message`,
+`Attachment`, `Quote` (+ `Quote.State`), `ACTIVE_STATES`, `TRANSITIONS`,
+`REOPEN_DAYS`, `parse_reference`.
+"""
+
+import re
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Role
+from support.attachments import attachment_path, attachment_storage
+
+REFERENCE_PATTERN = re.compile(r"^\s*(?:CS-?)?0*(\d{1,12})\s*$", re.IGNORECASE)
+# A resolved case is reopened by a reply for this many days; after that, a new case.
+REOPEN_DAYS = 14
+
+
+def parse_reference(text: str) -> int | None:
+    """The case number in "CS-000123", "cs123" or "123"; None when it is not one."""
+    match = REFERENCE_PATTERN.match(text or "")
+    return int(match.group(1)) if match else None
+
+
+class CaseKind(models.TextChoices):
+    CANCELLATION = "cancellation", "Cancellation request"
+    CHANGE = "change", "Change or quote request"
+    GENERAL = "general", "General question"
+
+
+class CaseState(models.TextChoices):
+    OPEN = "open", "Open"
+    PENDING = "pending", "Pending"  # waiting on the customer
+    IN_PROGRESS = "in_progress", "In progress"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+ACTIVE_STATES = (CaseState.OPEN, CaseState.PENDING, CaseState.IN_PROGRESS)
+# The only moves a case makes. Closed is final; resolved reopens (a reply in REOPEN_DAYS).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    CaseState.OPEN: frozenset(
+        {CaseState.IN_PROGRESS, CaseState.PENDING, CaseState.RESOLVED, CaseState.CLOSED}
+    ),
+    CaseState.IN_PROGRESS: frozenset({CaseState.PENDING, CaseState.RESOLVED, CaseState.CLOSED}),
+    CaseState.PENDING: frozenset(
+        {CaseState.OPEN, CaseState.IN_PROGRESS, CaseState.RESOLVED, CaseState.CLOSED}
+    ),
+    CaseState.RESOLVED: frozenset({CaseState.OPEN, CaseState.CLOSED}),
+    CaseState.CLOSED: frozenset(),
+}
+# What the customer reads for each state.
+STATE_HINTS = {
+    CaseState.OPEN: "Waiting for our team",
+    CaseState.PENDING: "Waiting on you",
+    CaseState.IN_PROGRESS: "Our team is on it",
+    CaseState.RESOLVED: f"Done; a reply within {REOPEN_DAYS} days reopens it",
+    CaseState.CLOSED: "Closed for good",
+}
+
+
+class CaseQuerySet(models.QuerySet):
+    def visible_to(self, membership) -> "CaseQuerySet":
+        """Admins and Super Admins see their organization's cases; Members their own."""
+        cases = self.filter(organization_id=membership.organization_id)
+        if membership.role in (Role.ADMIN, Role.SUPER_ADMIN):
+            return cases
+        return cases.filter(opened_by_id=membership.user_id)
+
+    def active(self) -> "CaseQuerySet":
+        return self.filter(state__in=ACTIVE_STATES)
+
+    def by_reference(self, text: str) -> "CaseQuerySet":
+        number = parse_reference(text)
+        return self.filter(pk=number) if number is not None else self.none()
+
+    def for_dashboard(self) -> "CaseQuerySet":
+        """Open, pending and in-progress cases first, each group newest activity first."""
+        return (
+            self.select_related("opened_by", "assigned_to")
+            .annotate(
+                finished=models.Case(
+                    models.When(state__in=ACTIVE_STATES, then=models.Value(0)),
+                    default=models.Value(1),
+                )
+            )
+            .order_by("finished", "-updated_at", "-id")
+        )
+
+
+class Case(models.Model):
+    Kind = CaseKind
+    State = CaseState
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="cases"
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="opened_cases",
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.GENERAL)
+    subject = models.CharField(max_length=200)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+        limit_choices_to={"is_staff": True},
+        help_text="The staff member who handles it.",
+    )
+    subscriptions = models.ManyToManyField(
+        "subscriptions.Subscription", through="CaseSubscription", related_name="cases"
+    )
+    # Where the customer was when they asked (the page's path), for general cases.
+    origin = models.CharField("opened from", max_length=200, blank=True)
+    # Rule A3: who asks, for which company, and how to reach them.
+    requester_name = models.CharField("full name", max_length=150, blank=True)
+    requester_company = models.CharField("company name or account ID", max_length=200, blank=True)
+    requester_contact = models.CharField("contact information", max_length=254, blank=True)
+    # The form's one-time key: a second submit of the same form finds this case.
+    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "state"], name="case_org_state"),
+            models.Index(fields=["state", "created_at"], name="case_state_age"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=CaseKind.values), name="case_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(state__in=CaseState.values), name="case_state_valid"
+            ),
+            # A3: a cancellation request always says who asks, for whom, and how to reach them.
+            models.CheckConstraint(
+                condition=~Q(kind="cancellation")
+                | (~Q(requester_name="") & ~Q(requester_company="") & ~Q(requester_contact="")),
+                name="case_cancellation_has_requester",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="resolved") | Q(resolved_at__isnull=False),
+                name="case_resolved_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="closed") | Q(closed_at__isnull=False),
+                name="case_closed_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    @property
+    def reference(self) -> str:
+        return f"CS-{self.pk:06d}" if self.pk else "CS-new"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    @property
+    def state_hint(self) -> str:
+        return STATE_HINTS[CaseState(self.state)]
+
+    def reopen_until(self):
+        """The moment after which a reply no longer reopens this resolved case."""
+        if self.state != CaseState.RESOLVED or self.resolved_at is None:
+            return None
+        return self.resolved_at + timedelta(days=REOPEN_DAYS)
+
+    def accepts_replies(self, now=None) -> bool:
+        if self.is_active:
+            return True
+        until = self.reopen_until()
+        return until is not None and (now or timezone.now()) <= until
+
+    def can_move_to(self, state: str) -> bool:
+        return state in TRANSITIONS[CaseState(self.state)]
+
+
+class CaseSubscription(models.Model):
+    """One subscription a case concerns, and what the customer asked of it."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="items")
+    subscription = models.ForeignKey(
+        "subscriptions.Subscription", on_delete=models.PROTECT, related_name="case_items"
+    )
+    # A subscriptions.policy.Action value: cancel, delete, change_plan, change_quantity, ...
+    action = models.CharField(max_length=24)
+    requested_quantity = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Cancellations: how many to keep (0 cancels all). Changes: how many to hold.",
+    )
+    requested_product = models.ForeignKey(
+        "subscriptions.Product",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The plan asked for.",
+    )
+    # True while the case is an open cancellation request for this subscription: the
+    # unique constraint below holds every subscription to one at a time.
+    holds_cancellation = models.BooleanField(default=False, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "subscription"], name="case_subscription_once_per_case"
+            ),
+            models.UniqueConstraint(
+                fields=["subscription"],
+                condition=Q(holds_cancellation=True),
+                name="case_one_open_cancellation_per_subscription",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.reference}: {self.action} {self.subscription}"
+
+    @property
+    def asks(self) -> str:
+        """What was asked, in words."""
+        name = str(self.subscription)
+        if self.action in ("cancel", "delete"):
+            if self.requested_quantity:
+                return f"Keep {self.requested_quantity} of {self.subscription.quantity} {name}"
+            return f"Cancel {name}"
+        if self.action == "change_plan":
+            if self.requested_product_id:
+                return f"Change {name} to {self.requested_product.name}"
+            return f"Change the plan of {name}"
+        if self.action == "change_quantity" and self.requested_quantity:
+            return f"Hold {self.requested_quantity} of {name}"
+        if self.action == "change_number":
+            return f"A new number for {name}"
+        return name
+
+
+class MessageQuerySet(models.QuerySet):
+    def public(self) -> "MessageQuerySet":
+        """What the customer sees: everything but staff's internal notes."""
+        return self.filter(internal=False)
+
+
+class Message(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # Kept as text too, so the thread still says who wrote after the user is deleted.
+    author_name = models.CharField(max_length=150, blank=True)
+    from_staff = models.BooleanField(default=False)
+    internal = models.BooleanField(
+        "internal note", default=False, help_text="Staff only; the customer never sees it."
+    )
+    body = models.TextField(max_length=10_000)
+    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at"], name="message_case_time")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(internal=False) | Q(from_staff=True),
+                name="message_internal_only_from_staff",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.reference} message {self.pk}"
+
+
+class Attachment(models.Model):
+    """A file on a message, stored under a random name outside the web root."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(storage=attachment_storage, upload_to=attachment_path, max_length=200)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class QuoteState(models.TextChoices):
+    SENT = "sent", "Waiting for your answer"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    WITHDRAWN = "withdrawn", "Replaced by a newer quote"
+
+
+class Quote(models.Model):
+    """A custom quote from the account manager (A12), accepted or declined in the portal."""
+
+    State = QuoteState
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="quotes")
+    product = models.ForeignKey(
+        "subscriptions.Product",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The plan the subscription moves to when accepted; empty: it is cancelled.",
+    )
+    description = models.TextField(max_length=4000)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    valid_until = models.DateField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.SENT)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="quote_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(state__in=QuoteState.values), name="quote_state_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(state="sent"), name="quote_one_waiting_per_case"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Quote {self.pk} on {self.case.reference}"
+
+    @property
+    def what(self) -> str:
+        return f"Change to {self.product.name}" if self.product_id else "Cancel the Jetpack"
+
+    def is_expired(self, today=None) -> bool:
+        return self.valid_until < (today or timezone.localdate())
