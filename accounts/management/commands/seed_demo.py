@@ -72,8 +72,10 @@ class Command(BaseCommand):
         """Later features add their demo data here."""
         # Imported here: accounts does not depend on subscriptions when it loads.
         from subscriptions.demo import seed_subscriptions
+        from support.demo import seed_cases
 
         seed_subscriptions(users)
+        seed_cases(users)
 
     def _user(self, email: str, full_name: str, phone: str, staff: bool) -> User:
         user = User.objects.filter(email=email).first()
