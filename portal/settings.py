@@ -66,6 +66,7 @@ MIDDLEWARE = [
     # Outermost, so its one log line per request sees the final status.
     "portal.observability.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "portal.middleware.RejectNullBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
