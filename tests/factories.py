@@ -150,3 +150,60 @@ class BlockedNumberFactory(factory.django.DjangoModelFactory):
 
     phone_number = factory.SubFactory(PhoneNumberFactory)
     e164 = factory.Sequence(lambda n: f"+1212555{n:04d}")
+
+
+# --- support -------------------------------------------------------------------------
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    """An open general case of an organization, opened by a member of it."""
+
+    class Meta:
+        model = "support.Case"
+
+    organization = factory.SubFactory(OrganizationFactory)
+    opened_by = factory.SubFactory(UserFactory)
+    subject = factory.Sequence(lambda n: f"Question {n}")
+
+    class Params:
+        cancellation = factory.Trait(
+            kind="cancellation",
+            requester_name="Olive Owner",
+            requester_company="Acme Test Co",
+            requester_contact="owner@test.example",
+        )
+        resolved = factory.Trait(state="resolved", resolved_at=factory.LazyFunction(timezone.now))
+        closed = factory.Trait(state="closed", closed_at=factory.LazyFunction(timezone.now))
+
+
+class CaseSubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "support.CaseSubscription"
+
+    case = factory.SubFactory(CaseFactory)
+    subscription = factory.SubFactory(
+        SubscriptionFactory, organization=factory.SelfAttribute("..case.organization")
+    )
+    action = "cancel"
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "support.Message"
+
+    case = factory.SubFactory(CaseFactory)
+    author = factory.SelfAttribute("case.opened_by")
+    author_name = factory.LazyAttribute(lambda o: o.author.display_name if o.author else "")
+    body = factory.Sequence(lambda n: f"Message {n}")
+
+
+class QuoteFactory(factory.django.DjangoModelFactory):
+    """A quote waiting for the customer, valid for two weeks."""
+
+    class Meta:
+        model = "support.Quote"
+
+    case = factory.SubFactory(CaseFactory, kind="change")
+    description = "A custom quote."
+    price = "450.00"
+    valid_until = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=14))
