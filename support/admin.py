@@ -25,6 +25,8 @@ from portal.errors import ActionRefused
 from portal.http import client_ip
 from subscriptions.models import Product
 from support import services
+from support.attachments import allowed_summary
+from support.forms import AttachmentsField
 from support.models import (
     TRANSITIONS,
     Attachment,
@@ -168,6 +170,9 @@ class CaseAdminForm(forms.ModelForm):
         label="Internal note: the customer never sees it",
         required=False,
     )
+    attachments = AttachmentsField(
+        label="Files for the reply or note", help_text=f"Optional: {allowed_summary()}."
+    )
 
     class Meta:
         model = Case
@@ -187,8 +192,16 @@ class CaseAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("internal") and not (cleaned.get("reply") or "").strip():
-            self.add_error("reply", "Write the note.")
+        reply = (cleaned.get("reply") or "").strip()
+        if (cleaned.get("internal") or cleaned.get("attachments")) and not reply:
+            self.add_error("reply", "Write the reply or note the files go with.")
+        closed = self.instance.state == Case.State.CLOSED
+        if reply and closed and not cleaned.get("internal"):
+            self.add_error(
+                "reply",
+                "This case is closed: the customer can no longer answer it. "
+                "Write an internal note instead.",
+            )
         return cleaned
 
 
@@ -256,7 +269,6 @@ class CaseAdmin(AuditedAdmin):
     )
     search_help_text = "Reference (CS-000123), subject, organization, account ID or e-mail."
     list_select_related = ("organization", "assigned_to", "opened_by")
-    date_hierarchy = "created_at"
     ordering = ("-updated_at",)
     readonly_fields = (
         "reference",
@@ -276,7 +288,7 @@ class CaseAdmin(AuditedAdmin):
     fieldsets = (
         (None, {"fields": ("reference", "subject", "kind", "organization", "opened_by")}),
         ("Handling", {"fields": ("state", "assigned_to")}),
-        ("Reply", {"fields": ("reply", "internal")}),
+        ("Reply", {"fields": ("reply", "internal", "attachments")}),
         (
             "Cancellation request (A3)",
             {
@@ -337,6 +349,7 @@ class CaseAdmin(AuditedAdmin):
                         staff=request.user,
                         body=reply,
                         internal=data.get("internal", False),
+                        files=data.get("attachments") or [],
                         then_state=new_state,
                         ip_address=ip_address,
                     )

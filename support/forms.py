@@ -208,7 +208,11 @@ class CaseFilterForm(forms.Form):
     state = forms.ChoiceField(
         label="State",
         required=False,
-        choices=[("", "Any state"), ("active", "Open or pending"), *Case.State.choices],
+        choices=[
+            ("", "Any state"),
+            ("active", "Not done yet (open, pending, in progress)"),
+            *Case.State.choices,
+        ],
     )
     kind = forms.ChoiceField(
         label="Type", required=False, choices=[("", "Any type"), *Case.Kind.choices]

@@ -372,7 +372,7 @@ class Quote(models.Model):
 
     @property
     def what(self) -> str:
-        return f"Change to {self.product.name}" if self.product_id else "Cancel the Jetpack"
+        return f"Change to {self.product.name}" if self.product_id else "Cancellation"
 
     def is_expired(self, today=None) -> bool:
         return self.valid_until < (today or timezone.localdate())

@@ -598,7 +598,10 @@ def _create_subscription_case(
             )
     except IntegrityError:
         # Only a database that ignores row locks gets here: the constraint still holds.
-        raise CaseAlreadyOpen(_open_cancellation_of(subscription)) from None
+        open_case = _open_cancellation_of(subscription)
+        if open_case is None:
+            raise ActionRefused("Another request for this was just made; try again.") from None
+        raise CaseAlreadyOpen(open_case) from None
     return case
 
 
@@ -844,6 +847,7 @@ def _cancellation_outcome(subscription: Subscription) -> str:
 # --- staff -------------------------------------------------------------------------------
 
 
+@files_removed_on_failure
 @transaction.atomic
 def case_staff_reply(
     *,
@@ -851,6 +855,7 @@ def case_staff_reply(
     staff: User,
     body: str,
     internal: bool = False,
+    files: Sequence = (),
     then_state: str | None = None,
     ip_address: str | None = None,
 ) -> Message:
@@ -863,7 +868,9 @@ def case_staff_reply(
         raise ActionRefused("Write the reply or note first.")
     if case.state == State.CLOSED and not internal:
         raise ActionRefused("This case is closed; the customer can no longer answer it.")
-    message = _add_message(case=case, author=staff, body=body, from_staff=True, internal=internal)
+    message = _add_message(
+        case=case, author=staff, body=body, from_staff=True, internal=internal, files=files
+    )
     before = case.state
     if then_state and then_state != case.state:
         _move(case, then_state)

@@ -354,3 +354,24 @@ def test_staff_download_attachments_from_admin(staff_client, owner, organization
     response = staff_client.get(url)
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment")
+
+
+def test_staff_attach_files_to_a_reply_and_the_customer_downloads_them(
+    staff_client, client_for, owner, organization
+):
+    case = CaseFactory(organization=organization, opened_by=owner)
+    admin_post(staff_client, case, reply="The form you asked for.", attachments=[pdf("form.pdf")])
+    attachment = case.messages.get().attachments.get()
+    assert attachment.original_name == "form.pdf"
+    url = reverse("attachment_download", args=[attachment.pk])
+    assert client_for(owner).get(url).status_code == 200
+
+
+def test_a_reply_on_a_closed_case_is_refused_on_the_form(staff_client, owner, organization):
+    case = CaseFactory(organization=organization, opened_by=owner, closed=True)
+    response = admin_post(staff_client, case, reply="Hello?")
+    assert response.status_code == 200
+    assert "Write an internal note instead" in response.content.decode()
+    assert not case.messages.exists()
+    admin_post(staff_client, case, reply="Closed after the porting.", internal="on")
+    assert case.messages.get().internal
