@@ -74,10 +74,15 @@ def _destructive(request: HttpRequest) -> bool:
     """Cancel Line and Delete cannot be undone: they need a recent password."""
     if request.method != "POST":
         return False
+    if request.membership is None:
+        return False
     pk = request.resolver_match.kwargs.get("pk")
-    return Subscription.objects.filter(
-        pk=pk, product__kind__in=(Kind.LINE, Kind.SIP_TRUNK)
-    ).exists()
+    # Only this member's own subscriptions: others answer 404 later, never a password page.
+    return (
+        Subscription.objects.visible_to(request.membership)
+        .filter(pk=pk, product__kind__in=(Kind.LINE, Kind.SIP_TRUNK))
+        .exists()
+    )
 
 
 # --- cancel ---------------------------------------------------------------------------------

@@ -143,7 +143,7 @@ def test_i2_a1_every_cancellation_preview_says_no_refund_and_states_the_fee(
     page = client_for(owner).get(reverse("subscription_cancel", args=[subscription.pk]))
     content = page.content.decode()
     assert "Nothing is refunded" in content
-    assert "Cancellation fee: 15.00" in content
+    assert "A cancellation fee of 15.00 applies." in content
 
 
 def test_a_cancellation_needs_a_reason(client_for, organization, owner):
@@ -221,7 +221,7 @@ def test_a7_inbound_recording_switches_in_place_with_htmx(client_for, organizati
     )
     assert response.status_code == 200
     content = response.content.decode()
-    assert 'id="inbound-switch"' in content
+    assert 'id="inbound-recording-button"' in content
     assert "<html" not in content
     assert "Stop recording incoming calls" in content
     number.refresh_from_db()
@@ -516,3 +516,18 @@ def test_a_demoted_member_is_refused_at_once(client, organization, owner):
     second.save()
     client.post(reverse("subscription_cancel", args=[subscription.pk]), {"reason": "other"})
     assert refreshed(subscription).state == State.ACTIVE
+
+
+def test_another_organizations_line_answers_404_not_a_password_page(
+    client_for, organization, owner, outsider, other_organization
+):
+    foreign_line = make_line(other_organization, outsider)
+    trunk = SubscriptionFactory(
+        organization=other_organization, product=ProductFactory(sip_trunk=True)
+    )
+    client = client_for(owner, recently_authenticated=False)
+    for target in (foreign_line, trunk):
+        response = client.post(
+            reverse("subscription_cancel", args=[target.pk]), {"reason": "other"}
+        )
+        assert response.status_code == 404
