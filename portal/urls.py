@@ -42,8 +42,3 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]
-
-for section in views.SECTIONS_TO_COME:
-    urlpatterns.append(
-        path(f"{section}/", views.section_to_come, {"section": section}, name=section)
-    )

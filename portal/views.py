@@ -65,17 +65,6 @@ def activity(request: HttpRequest) -> HttpResponse:
     )
 
 
-# Sections of the navigation that later work fills; they say so plainly instead of faking data.
-SECTIONS_TO_COME = {
-    "help": "Help",
-}
-
-
-@membership_required
-def section_to_come(request: HttpRequest, section: str) -> HttpResponse:
-    return render(request, "portal/section_to_come.html", {"section": SECTIONS_TO_COME[section]})
-
-
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -29,9 +30,12 @@ from support.attachments import allowed_summary
 from support.forms import AttachmentsField
 from support.models import (
     TRANSITIONS,
+    ArticleVote,
     Attachment,
     Case,
     CaseSubscription,
+    HelpArticle,
+    HelpCategory,
     Message,
     Quote,
     parse_reference,
@@ -508,3 +512,118 @@ class CaseAdmin(AuditedAdmin):
         if attachment is None:
             raise Http404("No such attachment.")
         return attachment_response(attachment)
+
+
+# --- help center ----------------------------------------------------------------------------
+
+
+@admin.register(HelpCategory)
+class HelpCategoryAdmin(AuditedAdmin):
+    list_display = ("name", "slug", "position")
+    prepopulated_fields = {"slug": ("name",)}
+
+    def audit_organization(self, obj):
+        return None
+
+
+@admin.register(HelpArticle)
+class HelpArticleAdmin(AuditedAdmin):
+    """Articles in Markdown; the tallies of "Was this article helpful?" beside each."""
+
+    list_display = ("title", "category", "is_published", "helpful", "not_helpful", "updated_at")
+    list_filter = ("category", "is_published")
+    search_fields = ("title", "summary", "body", "slug")
+    prepopulated_fields = {"slug": ("title",)}
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("category")
+            .annotate(
+                yes=Count("votes", filter=Q(votes__helpful=True)),
+                no=Count("votes", filter=Q(votes__helpful=False)),
+            )
+        )
+
+    def get_urls(self):
+        report = path(
+            "report/", self.admin_site.admin_view(self.report_view), name="support_help_report"
+        )
+        return [report, *super().get_urls()]
+
+    def report_view(self, request: HttpRequest) -> HttpResponse:
+        """Cancellations started, reasons, fixes taken instead (by product and month), and the
+        articles customers open cases from."""
+        from django.db.models.functions import TruncMonth
+
+        from subscriptions.models import CancellationFeedback
+
+        feedback = CancellationFeedback.objects.annotate(month=TruncMonth("created_at"))
+        by_month = (
+            feedback.values("month", "subscription__product__kind")
+            .annotate(
+                started=Count("id"),
+                deflected=Count("id", filter=~Q(fix_taken="")),
+            )
+            .order_by("-month", "subscription__product__kind")
+        )
+        kinds = dict(Product.Kind.choices)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Cancellations and help report",
+            "by_month": [
+                {
+                    **row,
+                    "kind": kinds.get(row["subscription__product__kind"], ""),
+                    "cancelled": row["started"] - row["deflected"],
+                }
+                for row in by_month
+            ],
+            "reasons": feedback.exclude(reason="")
+            .values("reason")
+            .annotate(count=Count("id"))
+            .order_by("-count"),
+            "fixes": feedback.exclude(fix_taken="")
+            .values("fix_taken")
+            .annotate(count=Count("id"))
+            .order_by("-count"),
+            "articles": Case.objects.filter(origin__startswith="/help/")
+            .values("origin")
+            .annotate(count=Count("id"))
+            .order_by("-count")[:20],
+            "reason_labels": dict(CancellationFeedback.Reason.choices),
+        }
+        return TemplateResponse(request, "admin/support/help_report.html", context)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "report_url": "report/"}
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description="helpful", ordering="yes")
+    def helpful(self, obj):
+        return obj.yes
+
+    @admin.display(description="not helpful", ordering="no")
+    def not_helpful(self, obj):
+        return obj.no
+
+    def audit_organization(self, obj):
+        return None
+
+
+@admin.register(ArticleVote)
+class ArticleVoteAdmin(admin.ModelAdmin):
+    """Members' answers and comments; read-only, they are the members' words."""
+
+    list_display = ("article", "helpful", "comment", "updated_at")
+    list_filter = ("helpful", "article__category")
+    search_fields = ("article__title", "comment")
+    list_select_related = ("article",)
+    readonly_fields = ("article", "user", "helpful", "comment", "created_at", "updated_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

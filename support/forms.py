@@ -235,3 +235,18 @@ class CaseFilterForm(forms.Form):
         if data["kind"]:
             cases = cases.filter(kind=data["kind"])
         return cases
+
+
+class ArticleVoteForm(forms.Form):
+    helpful = forms.TypedChoiceField(
+        label="Was this article helpful?",
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label="Anything to add? (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -376,3 +376,96 @@ class Quote(models.Model):
 
     def is_expired(self, today=None) -> bool:
         return self.valid_until < (today or timezone.localdate())
+
+
+# --- help center ----------------------------------------------------------------------------
+
+
+class HelpCategory(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "help categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HelpArticleQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(is_published=True)
+
+    def search(self, query: str):
+        """Full-text search on PostgreSQL (ranked); on SQLite, every word must appear."""
+        from django.db import connection
+
+        words = query.split()
+        if not words:
+            return self.none()
+        if connection.vendor == "postgresql":
+            from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+            vector = (
+                SearchVector("title", weight="A", config="english")
+                + SearchVector("summary", weight="B", config="english")
+                + SearchVector("body", weight="C", config="english")
+            )
+            search = SearchQuery(query, config="english", search_type="websearch")
+            return (
+                self.annotate(document=vector, rank=SearchRank(vector, search))
+                .filter(document=search)
+                .order_by("-rank", "title")
+            )
+        matches = self
+        for word in words[:10]:
+            matches = matches.filter(
+                models.Q(title__icontains=word)
+                | models.Q(summary__icontains=word)
+                | models.Q(body__icontains=word)
+            )
+        return matches.order_by("title")
+
+
+class HelpArticle(models.Model):
+    """A help article, written by staff in Markdown (rendered through an allow-list)."""
+
+    category = models.ForeignKey(HelpCategory, on_delete=models.PROTECT, related_name="articles")
+    title = models.CharField(max_length=200)
+    # The slugs of subscriptions.policy.HelpTopic name the articles the engine's reasons link to.
+    slug = models.SlugField(max_length=100, unique=True)
+    summary = models.CharField(max_length=300)
+    body = models.TextField(
+        help_text="Markdown. Raw HTML is shown as text; links: http, https, mailto."
+    )
+    is_published = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = HelpArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["category__position", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ArticleVote(models.Model):
+    """ "Was this article helpful?": one vote per member per article, which they can change."""
+
+    article = models.ForeignKey(HelpArticle, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    helpful = models.BooleanField()
+    comment = models.TextField(blank=True, max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["article", "user"], name="article_vote_once_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article}: {'helpful' if self.helpful else 'not helpful'}"

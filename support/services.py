@@ -45,9 +45,11 @@ from support.attachments import attachment_storage, check_upload, clean_file_nam
 from support.models import (
     ACTIVE_STATES,
     REOPEN_DAYS,
+    ArticleVote,
     Attachment,
     Case,
     CaseSubscription,
+    HelpArticle,
     Message,
     Quote,
 )
@@ -1128,3 +1130,29 @@ __all__ = [
     "quote_decline",
     "quote_send",
 ]
+
+
+@transaction.atomic
+def article_vote(
+    *,
+    article: HelpArticle,
+    membership: Membership,
+    helpful: bool,
+    comment: str = "",
+    ip_address: str | None = None,
+) -> ArticleVote:
+    """A13: one vote per member per article; voting again changes it."""
+    vote, created = ArticleVote.objects.select_for_update().update_or_create(
+        article=article,
+        user=membership.user,
+        defaults={"helpful": helpful, "comment": comment.strip()[:1000]},
+    )
+    audit_record(
+        action="help.voted" if created else "help.vote_changed",
+        organization=membership.organization,
+        actor=membership.user,
+        target=article,
+        after={"helpful": helpful, "comment": bool(vote.comment)},
+        ip_address=ip_address,
+    )
+    return vote

@@ -2,9 +2,13 @@
 
 from django.urls import path
 
-from support import views
+from support import help_views, views
 
 urlpatterns = [
+    path("help/", help_views.help_index, name="help"),
+    path("help/suggest/", help_views.help_suggest, name="help_suggest"),
+    path("help/<slug:slug>/", help_views.help_article, name="help_article"),
+    path("help/<slug:slug>/vote/", help_views.help_vote, name="help_vote"),
     path("support/", views.dashboard, name="support"),
     path("support/cases/new/", views.case_new, name="case_new"),
     path("support/cases/<int:pk>/", views.case_detail, name="case_detail"),

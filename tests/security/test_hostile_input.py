@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portal.models import AuditEvent
+from support.models import HelpArticle, HelpCategory
 from tests.conftest import membership_of, reauthenticate
 from tests.factories import (
     BlockedNumberFactory,
@@ -81,6 +82,13 @@ def estate(organization, owner, member, other_organization, outsider):
         "blocked": BlockedNumberFactory(phone_number=line.number),
         "membership": MembershipFactory(organization=organization),
         "invitation": InvitationFactory(organization=organization),
+        "article": HelpArticle.objects.create(
+            category=HelpCategory.objects.create(name="C", slug="c"),
+            title="An article",
+            slug="an-article",
+            summary="s",
+            body="b",
+        ),
         "foreign": {
             "subscription": foreign_line.pk,
             "membership": membership_of(outsider, other_organization).pk,
@@ -109,6 +117,7 @@ FORMS = {
     "unblock_number": (lambda e: [e["line"].pk, e["blocked"].pk], ["confirm"]),
     "change_number": (lambda e: [e["line"].pk], ["spare"]),
     "assign_license": (lambda e: [e["license"].pk], ["email"]),
+    "help_vote": (lambda e: [e["article"].slug], ["helpful", "comment"]),
 }
 # Search and filter forms (GET).
 FILTERS = {
@@ -118,6 +127,8 @@ FILTERS = {
     "team": ["q", "role", "page"],
     "licenses": ["page"],
     "change_number": ["country"],
+    "help": ["q", "page"],
+    "help_suggest": ["subject"],
 }
 
 

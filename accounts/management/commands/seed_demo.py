@@ -73,9 +73,11 @@ class Command(BaseCommand):
         # Imported here: accounts does not depend on subscriptions when it loads.
         from subscriptions.demo import seed_subscriptions
         from support.demo import seed_cases
+        from support.help_demo import seed_help_center
 
         seed_subscriptions(users)
         seed_cases(users)
+        seed_help_center()
 
     def _user(self, email: str, full_name: str, phone: str, staff: bool) -> User:
         user = User.objects.filter(email=email).first()
