@@ -106,3 +106,13 @@ def test_seed_demo_refuses_to_run_with_debug_off(settings):
     with pytest.raises(CommandError, match="DEBUG off"):
         call_command("seed_demo")
     assert not User.objects.exists()
+
+
+def test_password_reset_requests_are_rate_limited_with_a_clear_page(client, member):
+    url = reverse("account_reset_password")
+    statuses = [client.post(url, {"email": member.email}).status_code for _ in range(8)]
+    assert 429 in statuses
+    limited = client.post(url, {"email": member.email})
+    assert limited.status_code == 429
+    assert "Too many attempts" in limited.content.decode()
+    assert "Contact support" in limited.content.decode()
