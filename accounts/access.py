@@ -41,3 +41,16 @@ def get_membership_for_org(request, pk) -> Membership:
         pk=pk,
         organization=request.organization,
     )
+
+
+def membership_reread(membership: Membership) -> Membership:
+    """The membership as the database has it now, for services to re-check inside their
+    transaction: a role changed or a member removed a moment ago counts."""
+    from portal.errors import ActionRefused
+
+    current = (
+        Membership.objects.select_related("organization", "user").filter(pk=membership.pk).first()
+    )
+    if current is None:
+        raise ActionRefused("You are no longer a member of this organization.")
+    return current

@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.access import membership_reread
 from accounts.models import Membership, Organization, User
 from portal.audit import audit_record
 from portal.emails import email_send_on_commit
@@ -44,15 +45,6 @@ def _lock(subscription: Subscription) -> Subscription:
     on PostgreSQL's nullable side, so the lock and the read are two queries)."""
     Subscription.objects.select_for_update().filter(pk=subscription.pk).values_list("pk").get()
     return Subscription.objects.with_page_relations().get(pk=subscription.pk)
-
-
-def _current_membership(membership: Membership) -> Membership:
-    current = (
-        Membership.objects.select_related("organization", "user").filter(pk=membership.pk).first()
-    )
-    if current is None:
-        raise ActionRefused("You are no longer a member of this organization.")
-    return current
 
 
 def _decide(
@@ -168,7 +160,7 @@ def subscription_cancel(
     requested_quantity: int | None = None,
 ) -> Subscription:
     """Self-service cancellation, now (Cancel Line, Delete) or at the term end (plans, add-ons)."""
-    membership = _current_membership(membership)
+    membership = membership_reread(membership)
     subscription = _lock(subscription)
     action = Action.DELETE if subscription.product.kind == Product.Kind.SIP_TRUNK else Action.CANCEL
     decision = _decide(subscription=subscription, membership=membership, action=action)
@@ -220,7 +212,7 @@ def subscription_keep(
     *, subscription: Subscription, membership: Membership, ip_address: str | None = None
 ) -> Subscription:
     """Undo a scheduled cancellation or downgrade before the term ends (I3)."""
-    membership = _current_membership(membership)
+    membership = membership_reread(membership)
     subscription = _lock(subscription)
     _decide(subscription=subscription, membership=membership, action=Action.KEEP)
     before = _snapshot(subscription)
@@ -252,7 +244,7 @@ def subscription_change_plan(
     ip_address: str | None = None,
 ) -> Subscription:
     """A bigger plan now; a smaller one from the end of the term (A9, A10)."""
-    membership = _current_membership(membership)
+    membership = membership_reread(membership)
     subscription = _lock(subscription)
     decision = _decide(
         subscription=subscription,
@@ -291,7 +283,7 @@ def subscription_reactivate(
     *, subscription: Subscription, membership: Membership, ip_address: str | None = None
 ) -> Subscription:
     """Bring back a suspended or cancelled number or line while it is still held (I1)."""
-    membership = _current_membership(membership)
+    membership = membership_reread(membership)
     subscription = _lock(subscription)
     _decide(subscription=subscription, membership=membership, action=Action.REACTIVATE)
     if subscription.number is None and subscription.product.kind in (
@@ -322,7 +314,7 @@ def number_set_inbound_recording(
     *, subscription: Subscription, membership: Membership, on: bool, ip_address=None
 ) -> PhoneNumber:
     """A7: inbound call recording is switched per number."""
-    membership = _current_membership(membership)
+    membership = membership_reread(membership)
     subscription = _lock(subscription)
     _decide(
         subscription=subscription,
@@ -360,7 +352,7 @@ def line_set_calling_mode(
     """I1: a line places calls over the voice network or over data."""
     if mode not in PhoneNumber.CallingMode.values:
         raise ActionRefused("Choose the voice network or data.")
-    membership = _current_membership(membership)
+    membership = membership_reread(membership)
     subscription = _lock(subscription)
     _decide(
         subscription=subscription,
@@ -398,7 +390,7 @@ def organization_set_outbound_recording(
     *, organization: Organization, membership: Membership, on: bool, ip_address=None
 ) -> Organization:
     """A8: outbound call recording is one switch for the whole organization."""
-    membership = _current_membership(membership)
+    membership = membership_reread(membership)
     decision = outbound_recording_decision(membership=membership)
     if not decision.allowed:
         raise ActionRefused(decision.reason)
@@ -430,7 +422,7 @@ def number_block(
     *, subscription: Subscription, membership: Membership, e164: str, ip_address=None
 ) -> BlockedNumber:
     """I1: blocking a caller is free."""
-    membership = _current_membership(membership)
+    membership = membership_reread(membership)
     subscription = _lock(subscription)
     _decide(subscription=subscription, membership=membership, action=Action.BLOCK_NUMBERS)
     number = subscription.number
@@ -460,7 +452,7 @@ def number_block(
 def number_unblock(
     *, subscription: Subscription, membership: Membership, blocked_id: int, ip_address=None
 ) -> None:
-    membership = _current_membership(membership)
+    membership = membership_reread(membership)
     subscription = _lock(subscription)
     _decide(subscription=subscription, membership=membership, action=Action.BLOCK_NUMBERS)
     blocked = BlockedNumber.objects.filter(pk=blocked_id, phone_number=subscription.number).first()
@@ -491,7 +483,7 @@ def line_change_number(
 
     The line keeps its plan, add-ons, settings and block list: only its number changes.
     """
-    membership = _current_membership(membership)
+    membership = membership_reread(membership)
     subscription = _lock(subscription)
     _decide(subscription=subscription, membership=membership, action=Action.CHANGE_NUMBER)
     spare = SpareNumber.objects.select_for_update().filter(pk=spare_id).first()
@@ -539,7 +531,7 @@ def license_assign(
     ip_address=None,
 ) -> Subscription:
     """Super Admins give a user license to a member, move it, or free it."""
-    membership = _current_membership(membership)
+    membership = membership_reread(membership)
     if not membership.is_super_admin:
         raise ActionRefused("Only Super Admins assign licenses.")
     subscription = _lock(subscription)

@@ -33,6 +33,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.access import membership_reread
 from accounts.models import Membership, User
 from portal.audit import audit_record
 from portal.emails import email_send_on_commit
@@ -73,16 +74,6 @@ class CaseAlreadyOpen(ActionRefused):
 
 
 # --- shared steps ------------------------------------------------------------------------
-
-
-def _current_membership(membership: Membership) -> Membership:
-    """Re-read the member inside the transaction: a role changed a moment ago counts."""
-    current = (
-        Membership.objects.select_related("organization", "user").filter(pk=membership.pk).first()
-    )
-    if current is None:
-        raise ActionRefused("You are no longer a member of this organization.")
-    return current
 
 
 def _require_staff(user: User) -> None:
@@ -356,7 +347,7 @@ def case_open_general(
 ) -> tuple[Case, bool]:
     """A general question (I10 "Contact support", A13 "Submit a request"). Returns the case
     and whether it is new (False: the same form was submitted before)."""
-    membership = _current_membership(membership)
+    membership = membership_reread(membership)
     existing = _by_key(Case, submission_key, organization=membership.organization)
     if existing is not None:
         return existing, False
@@ -399,7 +390,7 @@ def case_request_cancellation(
 ) -> tuple[Case, bool]:
     """A Cancellation Request (A2, A3, A5, A6, A11): the engine must route this cancellation
     to a support case. `keep_quantity`: the licenses kept (None or 0: all are cancelled)."""
-    membership = _current_membership(membership)
+    membership = membership_reread(membership)
     existing = _by_key(Case, submission_key, organization=membership.organization)
     if existing is not None:
         return existing, False
@@ -488,7 +479,7 @@ def case_request_change(
     """A change the engine sends to a person: a quote case for the account manager (A12:
     Jetpacks, to change or cancel), or a change request for support (more licenses, a new
     number). `quantity`: how many to hold afterwards; `product`: the plan asked for."""
-    membership = _current_membership(membership)
+    membership = membership_reread(membership)
     existing = _by_key(Case, submission_key, organization=membership.organization)
     if existing is not None:
         return existing, False
@@ -653,7 +644,7 @@ def case_reply(
 ) -> Message:
     """A customer's reply. It puts a pending case back to our team, and reopens a resolved
     one within REOPEN_DAYS; a closed case takes no more replies."""
-    membership = _current_membership(membership)
+    membership = membership_reread(membership)
     existing = _by_key(Message, submission_key, case=case)
     if existing is not None:
         return existing
@@ -707,7 +698,7 @@ def case_reply(
 @transaction.atomic
 def case_close(*, case: Case, membership: Membership, ip_address: str | None = None) -> Case:
     """The customer closes a case they no longer need (a second click changes nothing)."""
-    membership = _current_membership(membership)
+    membership = membership_reread(membership)
     case = _lock_case(case, membership=membership)
     if case.state == State.CLOSED:
         return case
@@ -737,7 +728,7 @@ def _quote_subject(case: Case) -> CaseSubscription:
 def quote_accept(*, quote: Quote, membership: Membership, ip_address: str | None = None) -> Quote:
     """A12: the customer accepts the account manager's quote; the Jetpack changes (or is
     cancelled) through the subscription services, and the case is resolved."""
-    membership = _current_membership(membership)
+    membership = membership_reread(membership)
     case = _lock_case(quote.case, membership=membership)
     quote = Quote.objects.select_for_update().filter(pk=quote.pk, case=case).first()
     if quote is None:
@@ -801,7 +792,7 @@ def quote_decline(
     *, quote: Quote, membership: Membership, reason: str = "", ip_address: str | None = None
 ) -> Quote:
     """The customer declines a quote; the case goes back to the account manager."""
-    membership = _current_membership(membership)
+    membership = membership_reread(membership)
     case = _lock_case(quote.case, membership=membership)
     quote = Quote.objects.select_for_update().filter(pk=quote.pk, case=case).first()
     if quote is None:
