@@ -399,10 +399,12 @@ class HelpArticleQuerySet(models.QuerySet):
         return self.filter(is_published=True)
 
     def search(self, query: str):
-        """Full-text search on PostgreSQL (ranked); on SQLite, every word must appear."""
+        """Articles sharing any word (or its beginning) with `query`, best matches first:
+        a customer's sentence ("how do I block spam calls?") finds "Blocking spam callers".
+        PostgreSQL ranks with full-text search; SQLite counts matching words."""
         from django.db import connection
 
-        words = query.split()
+        words = search_words(query)
         if not words:
             return self.none()
         if connection.vendor == "postgresql":
@@ -413,20 +415,73 @@ class HelpArticleQuerySet(models.QuerySet):
                 + SearchVector("summary", weight="B", config="english")
                 + SearchVector("body", weight="C", config="english")
             )
-            search = SearchQuery(query, config="english", search_type="websearch")
+            # Words are letters and digits only, so the raw query cannot be malformed.
+            search = SearchQuery(
+                " | ".join(f"{word}:*" for word in words), config="english", search_type="raw"
+            )
             return (
                 self.annotate(document=vector, rank=SearchRank(vector, search))
                 .filter(document=search)
                 .order_by("-rank", "title")
             )
-        matches = self
-        for word in words[:10]:
-            matches = matches.filter(
-                models.Q(title__icontains=word)
-                | models.Q(summary__icontains=word)
-                | models.Q(body__icontains=word)
+        score = models.Value(0)
+        matches = models.Q()
+        for word in words:
+            stem = word[:5] if len(word) > 5 else word.rstrip("s")
+            in_title = models.Q(title__icontains=stem)
+            anywhere = in_title | models.Q(summary__icontains=stem) | models.Q(body__icontains=stem)
+            matches |= anywhere
+            score = score + models.Case(
+                models.When(in_title, then=3), models.When(anywhere, then=1), default=0
             )
-        return matches.order_by("title")
+        return self.filter(matches).annotate(score=score).order_by("-score", "title")
+
+
+# Words too common to tell articles apart.
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "can",
+        "do",
+        "does",
+        "for",
+        "from",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "my",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "what",
+        "when",
+        "where",
+        "why",
+        "with",
+        "you",
+        "your",
+        "me",
+        "we",
+        "our",
+        "this",
+        "that",
+    ]
+)
+
+
+def search_words(query: str) -> list[str]:
+    """The words of a search worth matching: letters and digits, no stop words, at most 10."""
+    import re
+
+    words = [word.lower() for word in re.findall(r"[^\W_]+", query)]
+    return [word for word in words if word not in STOP_WORDS and len(word) > 1][:10]
 
 
 class HelpArticle(models.Model):

@@ -56,6 +56,7 @@ PAGE_NAMES = {
     "support": "Support",
     "case_detail": "a support case",
     "help": "Help",
+    "help_article": "a help article",
     "activity": "Activity",
 }
 

@@ -221,3 +221,19 @@ def test_staff_see_the_tallies_and_the_cancellation_report(
     assert rows[0]["started"] == 2 and rows[0]["deflected"] == 1 and rows[0]["cancelled"] == 1
     assert "/help/cancel-line/" in report.content.decode()
     assert "I get spam calls" in report.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("subject", "slug"),
+    [
+        ("spam calls", "block-numbers"),
+        ("How do I block spam calls?", "block-numbers"),
+        ("cancel my app store plan", "app-store-subscriptions"),
+        ("my phone doesn't ring", "device-settings"),
+    ],
+)
+def test_a_subject_in_the_customers_words_suggests_the_article_that_answers_it(
+    client_for, member, articles, subject, slug
+):
+    fragment = client_for(member).get(reverse("help_suggest"), {"subject": subject})
+    assert reverse("help_article", args=[slug]) in fragment.content.decode()
