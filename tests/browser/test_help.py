@@ -147,7 +147,7 @@ def test_a13_a_member_finds_an_article_changes_their_vote_and_submits_a_request(
     page.get_by_role("link", name="Submit a request").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Contact support")
     expect(page.get_by_role("main")).to_contain_text(
-        f"You came here from {APP_STORE_PATH}; we note that on the case."
+        f"You came here from a help article ({APP_STORE_PATH}); we note that on the case."
     )
     expect(page.get_by_label("Subject")).to_have_value(f"About “{APP_STORE}”")
     page.get_by_label("How can we help?").fill("Apple still charges me after Cancel Line.")
