@@ -95,18 +95,40 @@ def _record(
 ) -> None:
     """The audit event and the confirmation e-mail of one change."""
     after = {**_snapshot(subscription), **(extra or {})}
-    audit_record(
+    _confirm(
         action=action,
         organization=subscription.organization,
         actor=actor,
         target=subscription,
         before={k: v for k, v in before.items() if after.get(k) != v} or before,
         after={k: v for k, v in after.items() if before.get(k) != v},
+        summary=summary,
         ip_address=ip_address,
     )
-    _email_organization(
-        organization=subscription.organization, actor=actor, summary=summary, subject=subscription
+
+
+def _confirm(
+    *,
+    action: str,
+    organization: Organization,
+    actor: User | None,
+    target,
+    summary: str,
+    before: dict | None = None,
+    after: dict | None = None,
+    ip_address: str | None = None,
+) -> None:
+    """The audit event of one change and the e-mail that confirms it, together."""
+    audit_record(
+        action=action,
+        organization=organization,
+        actor=actor,
+        target=target,
+        before=before,
+        after=after,
+        ip_address=ip_address,
     )
+    _email_organization(organization=organization, actor=actor, summary=summary, subject=target)
 
 
 def _email_organization(*, organization: Organization, actor: User, summary: str, subject) -> None:
@@ -327,7 +349,7 @@ def number_set_inbound_recording(
         return number
     number.inbound_recording = on
     number.save(update_fields=["inbound_recording"])
-    audit_record(
+    _confirm(
         action="number.inbound_recording_changed",
         organization=subscription.organization,
         actor=membership.user,
@@ -335,12 +357,7 @@ def number_set_inbound_recording(
         before={"inbound_recording": not on},
         after={"inbound_recording": on},
         ip_address=ip_address,
-    )
-    _email_organization(
-        organization=subscription.organization,
-        actor=membership.user,
         summary=f"Inbound call recording on {number.e164} is now {'on' if on else 'off'}.",
-        subject=number,
     )
     return number
 
@@ -366,7 +383,7 @@ def line_set_calling_mode(
     before = number.calling_mode
     number.calling_mode = mode
     number.save(update_fields=["calling_mode"])
-    audit_record(
+    _confirm(
         action="line.calling_mode_changed",
         organization=subscription.organization,
         actor=membership.user,
@@ -374,13 +391,8 @@ def line_set_calling_mode(
         before={"calling_mode": before},
         after={"calling_mode": mode},
         ip_address=ip_address,
-    )
-    _email_organization(
-        organization=subscription.organization,
-        actor=membership.user,
         summary=f"{number.e164} now places and takes calls over "
         f"{number.get_calling_mode_display().lower()}.",
-        subject=number,
     )
     return number
 
@@ -399,7 +411,7 @@ def organization_set_outbound_recording(
         return organization
     organization.outbound_call_recording = on
     organization.save(update_fields=["outbound_call_recording"])
-    audit_record(
+    _confirm(
         action="organization.outbound_recording_changed",
         organization=organization,
         actor=membership.user,
@@ -407,12 +419,7 @@ def organization_set_outbound_recording(
         before={"outbound_call_recording": not on},
         after={"outbound_call_recording": on},
         ip_address=ip_address,
-    )
-    _email_organization(
-        organization=organization,
-        actor=membership.user,
         summary=f"Outbound call recording for {organization.name} is now {'on' if on else 'off'}.",
-        subject=organization,
     )
     return organization
 
@@ -431,19 +438,14 @@ def number_block(
     blocked, created = BlockedNumber.objects.get_or_create(phone_number=number, e164=e164)
     if not created:
         raise ActionRefused(f"{e164} is already blocked.")
-    audit_record(
+    _confirm(
         action="number.blocked",
         organization=subscription.organization,
         actor=membership.user,
         target=number,
         after={"blocked": e164},
         ip_address=ip_address,
-    )
-    _email_organization(
-        organization=subscription.organization,
-        actor=membership.user,
         summary=f"Calls from {e164} to {number.e164} are now blocked.",
-        subject=number,
     )
     return blocked
 
@@ -459,19 +461,14 @@ def number_unblock(
     if blocked is None:
         raise ActionRefused("That number is not blocked any more.")
     blocked.delete()
-    audit_record(
+    _confirm(
         action="number.unblocked",
         organization=subscription.organization,
         actor=membership.user,
         target=subscription.number,
         before={"blocked": blocked.e164},
         ip_address=ip_address,
-    )
-    _email_organization(
-        organization=subscription.organization,
-        actor=membership.user,
         summary=f"{blocked.e164} can call {subscription.number.e164} again.",
-        subject=subscription.number,
     )
 
 
@@ -503,7 +500,7 @@ def line_change_number(
     spare.delete()
     number.save(update_fields=["e164", "country", "number_type"])
     spare_old.save()
-    audit_record(
+    _confirm(
         action="line.number_changed",
         organization=subscription.organization,
         actor=membership.user,
@@ -511,13 +508,8 @@ def line_change_number(
         before={"number": old},
         after={"number": number.e164},
         ip_address=ip_address,
-    )
-    _email_organization(
-        organization=subscription.organization,
-        actor=membership.user,
         summary=f"The line's number changed from {old} to {number.e164}. Its plan, add-ons "
         "and settings stay as they were.",
-        subject=subscription,
     )
     return number
 
@@ -545,7 +537,7 @@ def license_assign(
     before = {"assigned_to": subscription.assigned_to.email if subscription.assigned_to else ""}
     subscription.assigned_to = assignee.user if assignee else None
     subscription.save(update_fields=["assigned_to"])
-    audit_record(
+    _confirm(
         action="license.assigned" if assignee else "license.freed",
         organization=subscription.organization,
         actor=membership.user,
@@ -553,14 +545,9 @@ def license_assign(
         before=before,
         after={"assigned_to": assignee.user.email if assignee else ""},
         ip_address=ip_address,
-    )
-    _email_organization(
-        organization=subscription.organization,
-        actor=membership.user,
         summary=f"{subscription} is now assigned to {assignee.user.display_name}."
         if assignee
         else f"{subscription} is free: nobody holds it now.",
-        subject=subscription,
     )
     return subscription
 
