@@ -27,6 +27,7 @@ from subscriptions.action_forms import (
 from subscriptions.models import CancellationFeedback, Product, SpareNumber, Subscription
 from subscriptions.policy import Action
 from subscriptions.selectors import decision_context, decision_for
+from subscriptions.views import subscription_page
 
 Kind = Product.Kind
 NUMBER_KINDS = (Kind.BUSINESS_NUMBER, Kind.LINE)
@@ -52,22 +53,7 @@ def _decision(request: HttpRequest, subscription: Subscription, action: Action, 
 
 
 def _back(subscription: Subscription) -> str:
-    """Where a subscription lives in the portal."""
-    kind = subscription.product.kind
-    if kind in NUMBER_KINDS:
-        return reverse("number_detail", args=[subscription.pk])
-    if kind == Kind.ADDON and subscription.parent_id:
-        return reverse("number_detail", args=[subscription.parent_id])
-    return reverse(
-        {
-            Kind.USER_LICENSE: "licenses",
-            Kind.CONTACT_CENTER_LICENSE: "licenses",
-            Kind.SIP_TRUNK: "trunks",
-            Kind.CALL_INSIGHTS: "call_insights",
-            Kind.NUMBER_TESTING: "number_testing",
-            Kind.JETPACK: "jetpacks",
-        }.get(kind, "home")
-    )
+    return subscription_page(subscription)[0]
 
 
 def _destructive(request: HttpRequest) -> bool:

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.access import membership_required
@@ -64,6 +65,31 @@ class Row:
     @property
     def refused(self) -> tuple[Decision, ...]:
         return tuple(d for d in self.decisions if not d.allowed)
+
+
+# The page each kind of subscription lives on, with its name for "back to" links.
+KIND_PAGES = {
+    Kind.USER_LICENSE: ("licenses", "Licenses"),
+    Kind.CONTACT_CENTER_LICENSE: ("licenses", "Licenses"),
+    Kind.SIP_TRUNK: ("trunks", "SIP Trunks"),
+    Kind.JETPACK: ("jetpacks", "Jetpacks"),
+    Kind.CALL_INSIGHTS: ("call_insights", "Call Insights"),
+    Kind.NUMBER_TESTING: ("number_testing", "Number Testing"),
+}
+
+
+def subscription_page(subscription: Subscription) -> tuple[str, str]:
+    """The URL and name of the page where `subscription` lives in the portal."""
+    kind = subscription.product.kind
+    if kind in NUMBER_KINDS:
+        number = subscription.number
+        return reverse("number_detail", args=[subscription.pk]), (
+            number.e164 if number else "Numbers"
+        )
+    if kind == Kind.ADDON and subscription.parent_id:
+        return reverse("number_detail", args=[subscription.parent_id]), "its line"
+    name, label = KIND_PAGES.get(kind, ("home", "Home"))
+    return reverse(name), label
 
 
 def _shown(subscription: Subscription, decisions: dict[Action, Decision]) -> tuple[Decision, ...]:

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import Resolver404, resolve, reverse
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -18,6 +18,7 @@ from portal.http import client_ip
 from subscriptions.models import Product, Subscription
 from subscriptions.policy import Action, Channel, Decision
 from subscriptions.selectors import decision_context, decision_for
+from subscriptions.views import subscription_page
 from support import services
 from support.forms import (
     CancellationRequestForm,
@@ -59,28 +60,6 @@ PAGE_NAMES = {
     "help_article": "a help article",
     "activity": "Activity",
 }
-
-
-# Where a request form leads back to: the page that offered the request.
-BACK_PAGES = {
-    Product.Kind.USER_LICENSE: ("licenses", "Licenses"),
-    Product.Kind.CONTACT_CENTER_LICENSE: ("licenses", "Licenses"),
-    Product.Kind.SIP_TRUNK: ("trunks", "SIP Trunks"),
-    Product.Kind.JETPACK: ("jetpacks", "Jetpacks"),
-    Product.Kind.CALL_INSIGHTS: ("call_insights", "Call Insights"),
-    Product.Kind.NUMBER_TESTING: ("number_testing", "Number Testing"),
-}
-
-
-def _back(subscription: Subscription) -> tuple[str, str]:
-    """The URL and name of the page a request about `subscription` came from."""
-    if subscription.product.kind in (Product.Kind.BUSINESS_NUMBER, Product.Kind.LINE):
-        number = subscription.number
-        return reverse("number_detail", args=[subscription.pk]), (
-            number.e164 if number else "Numbers"
-        )
-    name, label = BACK_PAGES.get(subscription.product.kind, ("home", "Home"))
-    return reverse(name), label
 
 
 # --- rate limit --------------------------------------------------------------------------
@@ -247,7 +226,7 @@ def case_request(request: HttpRequest, subscription_pk: int, action: str) -> Htt
                 f"{open_case.reference} already asks to cancel {subscription}. Here it is.",
             )
             return redirect("case_detail", pk=open_case.pk)
-    back_url, back_label = _back(subscription)
+    back_url, back_label = subscription_page(subscription)
     page = {
         "back_url": back_url,
         "back_label": back_label,
