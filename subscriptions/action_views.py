@@ -161,34 +161,32 @@ def take_fix(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(targets[fix.action])
 
 
-@require_POST
-@membership_required
-def keep(request: HttpRequest, pk: int) -> HttpResponse:
+def _one_click(request: HttpRequest, pk: int, service, done: str) -> HttpResponse:
+    """A POST-only action with no form: call the service, say what happened, go back."""
     subscription = _load(request, pk)
     try:
-        services.subscription_keep(
+        service(
             subscription=subscription, membership=request.membership, ip_address=client_ip(request)
         )
     except ActionRefused as refusal:
         messages.error(request, refusal.message)
     else:
-        messages.success(request, f"{subscription} renews as usual.")
+        messages.success(request, done.format(subscription=subscription))
     return redirect(_back(subscription))
+
+
+@require_POST
+@membership_required
+def keep(request: HttpRequest, pk: int) -> HttpResponse:
+    return _one_click(request, pk, services.subscription_keep, "{subscription} renews as usual.")
 
 
 @require_POST
 @membership_required
 def reactivate(request: HttpRequest, pk: int) -> HttpResponse:
-    subscription = _load(request, pk)
-    try:
-        services.subscription_reactivate(
-            subscription=subscription, membership=request.membership, ip_address=client_ip(request)
-        )
-    except ActionRefused as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(request, f"{subscription} is active again.")
-    return redirect(_back(subscription))
+    return _one_click(
+        request, pk, services.subscription_reactivate, "{subscription} is active again."
+    )
 
 
 # --- change plan ---------------------------------------------------------------------------
