@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "portal.middleware.RejectNullBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "portal.middleware.SlidingSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -172,8 +173,10 @@ TRUSTED_CLIENT_IP_HEADER = os.environ.get("TRUSTED_CLIENT_IP_HEADER", "") or Non
 ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER
 
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", str(8 * 60 * 60))
-# Sliding expiry: the session ends after SESSION_IDLE_SECONDS without a request.
-SESSION_SAVE_EVERY_REQUEST = True
+# Sliding expiry: the session ends after SESSION_IDLE_SECONDS without a request, give or
+# take SESSION_REFRESH_SECONDS (portal.middleware.SlidingSessionMiddleware), rather than a
+# session write on every request.
+SESSION_REFRESH_SECONDS = envint("SESSION_REFRESH_SECONDS", "300")
 # With Redis, sessions are read from the cache and written through to the database.
 SESSION_ENGINE = (
     "django.contrib.sessions.backends.cached_db"
