@@ -41,6 +41,8 @@ class AuditEvent(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["organization", "-created_at"], name="audit_org_recent"),
+            # The Activity filter lists the actions with `paging.distinct_values`.
+            models.Index(fields=["organization", "action"], name="audit_org_action"),
         ]
 
     def __str__(self) -> str:

@@ -37,26 +37,28 @@ class NumberFilterForm(forms.Form):
             raise forms.ValidationError("Search numbers by their digits, for example 4155.")
         return re.sub(r"\D", "", query)
 
-    def filter(self, subscriptions):
-        """Apply the valid filters; an invalid form filters nothing away but says why."""
+    def filter(self, numbers):
+        """Apply the valid filters to PhoneNumbers; an invalid form filters nothing away
+        but says why."""
         if not self.is_valid():
-            return subscriptions
+            return numbers
         data = self.cleaned_data
         if data["q"]:
-            subscriptions = subscriptions.filter(phone_number__e164__contains=data["q"])
+            numbers = numbers.filter(e164__contains=data["q"])
         if data["country"]:
-            subscriptions = subscriptions.filter(phone_number__country=data["country"])
+            numbers = numbers.filter(country=data["country"])
         if data["number_type"]:
-            subscriptions = subscriptions.filter(phone_number__number_type=data["number_type"])
+            numbers = numbers.filter(number_type=data["number_type"])
         if data["state"]:
-            subscriptions = subscriptions.filter(state=data["state"])
+            numbers = numbers.filter(subscription__state=data["state"])
         if data["assigned"].strip():
             who = data["assigned"].strip()
-            subscriptions = subscriptions.filter(
-                Q(assigned_to__email__icontains=who) | Q(assigned_to__full_name__icontains=who)
+            numbers = numbers.filter(
+                Q(subscription__assigned_to__email__icontains=who)
+                | Q(subscription__assigned_to__full_name__icontains=who)
             )
         if data["assignment"] == "assigned":
-            subscriptions = subscriptions.filter(assigned_to__isnull=False)
+            numbers = numbers.filter(subscription__assigned_to__isnull=False)
         elif data["assignment"] == "unassigned":
-            subscriptions = subscriptions.filter(assigned_to__isnull=True)
-        return subscriptions
+            numbers = numbers.filter(subscription__assigned_to__isnull=True)
+        return numbers

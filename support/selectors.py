@@ -24,7 +24,7 @@ def home_context(request: HttpRequest) -> dict:
     return {
         "open_case_count": counts["open"] + counts["in_progress"],
         "pending_case_count": counts["pending"],
-        "latest_cases": list(cases.active().order_by("-updated_at", "-id")[:5]),
+        "latest_cases": list(cases.active().order_by("finished", "-updated_at", "-id")[:5]),
     }
 
 

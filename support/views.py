@@ -5,7 +5,6 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import membership_required
 from portal.errors import ActionRefused
 from portal.http import client_ip
+from portal.paging import page_by_ids
 from subscriptions.models import Product, Subscription
 from subscriptions.policy import Action, Channel, Decision
 from subscriptions.selectors import decision_context, decision_for
@@ -104,7 +104,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     visible = Case.objects.visible_to(request.membership)
     form = CaseFilterForm(request.GET or None)
     cases = form.filter(visible).for_dashboard()
-    page = Paginator(cases, CASES_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_by_ids(cases, request.GET.get("page"), CASES_PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -187,6 +187,29 @@ def test_reads_never_cross_organizations(holdings, organization, outsider, other
     assert seen == {holdings["elsewhere"]}
 
 
+@pytest.mark.parametrize("persona", ["member", "admin_user"])
+def test_numbers_visible_match_the_number_subscriptions_visible(
+    request, holdings, organization, persona
+):
+    membership = membership_of(request.getfixturevalue(persona), organization)
+    numbers = {n.subscription for n in PhoneNumber.objects.visible_to(membership)}
+    subscriptions = Subscription.objects.visible_to(membership).filter(
+        product__kind__in=(Product.Kind.BUSINESS_NUMBER, Product.Kind.LINE)
+    )
+    assert numbers == set(subscriptions)
+    assert holdings["elsewhere"] not in numbers
+
+
+def test_a_number_carries_its_subscriptions_organization(organization, other_organization):
+    number = PhoneNumberFactory(subscription__organization=organization)
+    assert number.organization == organization
+    subscription = number.subscription
+    subscription.organization = other_organization
+    subscription.save()  # staff moved it: the number follows
+    number.refresh_from_db()
+    assert number.organization == other_organization
+
+
 def test_of_kind_and_live(holdings, organization):
     holdings["unassigned"].state = Subscription.State.CANCELLED
     holdings["unassigned"].cancelled_at = timezone.now()

@@ -290,7 +290,12 @@ def _seed_estate(organization, member, count: int) -> None:
         for index in range(count)
     )
     PhoneNumber.objects.bulk_create(
-        PhoneNumber(subscription=subscription, e164=f"+1{count:03d}55{index:05d}", country="US")
+        PhoneNumber(
+            subscription=subscription,
+            organization=subscription.organization,
+            e164=f"+1{count:03d}55{index:05d}",
+            country="US",
+        )
         for index, subscription in enumerate(numbers)
     )
     Subscription.objects.bulk_create(
