@@ -42,12 +42,16 @@ def _load(request: HttpRequest, pk: int, kinds=None) -> Subscription:
 
 
 def _decision(request: HttpRequest, subscription: Subscription, action: Action, **kwargs):
+    # One DecisionContext per request: a page asks for several decisions (View or Change
+    # Plan, one per plan offered) and each would otherwise read the same three tables.
+    if not hasattr(request, "decision_context"):
+        request.decision_context = decision_context(organization=request.organization)
     return decision_for(
         subscription=subscription,
         membership=request.membership,
         action=action,
         today=timezone.localdate(),
-        context=decision_context(organization=request.organization),
+        context=request.decision_context,
         **kwargs,
     )
 

@@ -1,6 +1,7 @@
 """Template helpers that put the policy engine's decisions into words."""
 
 from django import template
+from django.utils.html import format_html
 
 from subscriptions.policy import Channel, Decision
 
@@ -24,3 +25,13 @@ def channel_label(decision: Decision) -> str:
 @register.filter
 def get_item(mapping: dict, key):
     return mapping.get(key)
+
+
+@register.simple_tag
+def state_badge(subscription) -> str:
+    """The subscription's state as a badge (a tag, not an include: it draws on every row)."""
+    return format_html(
+        '<span class="badge state-{}">{}</span>',
+        subscription.state,
+        subscription.get_state_display(),
+    )
