@@ -1,7 +1,10 @@
 """Personas shared by every test: owner, admin, member of one organization, an outsider, staff."""
 
+from contextlib import contextmanager
+
 import pytest
 from django.core.cache import cache
+from django.db.models import FETCH_RAISE, query
 from django.urls import reverse
 
 from accounts.models import Role
@@ -12,6 +15,39 @@ from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory, Us
 def _fast_password_hashing(settings):
     # Argon2 is deliberately slow; tests hash hundreds of passwords.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@contextmanager
+def lazy_fetches_raise():
+    """Inside, every queryset defaults to Django 6.1's FETCH_RAISE fetch mode: reading a
+    related object or a deferred field that the query did not load raises
+    FieldFetchBlocked instead of quietly running one more query (per row, on a list)."""
+    previous = query.DEFAULT_FETCH_MODE
+    query.DEFAULT_FETCH_MODE = FETCH_RAISE
+    try:
+        yield
+    finally:
+        query.DEFAULT_FETCH_MODE = previous
+
+
+def _lazy_fetches_failing(assert_queries):
+    @contextmanager
+    def wrapped(*args, **kwargs):
+        with assert_queries(*args, **kwargs) as captured, lazy_fetches_raise():
+            yield captured
+
+    return wrapped
+
+
+# pytest-django's query-counting fixtures, where a lazy fetch also fails the test.
+@pytest.fixture
+def django_assert_num_queries(django_assert_num_queries):
+    return _lazy_fetches_failing(django_assert_num_queries)
+
+
+@pytest.fixture
+def django_assert_max_num_queries(django_assert_max_num_queries):
+    return _lazy_fetches_failing(django_assert_max_num_queries)
 
 
 @pytest.fixture(autouse=True)
