@@ -1,45 +1,13 @@
 """Concurrent team changes on a database that really locks rows (PostgreSQL in CI)."""
 
-import threading
-
-import pytest
-from django.db import connection, connections
-
 from accounts import services
 from accounts.models import Membership, Role
 from portal.errors import ActionRefused
 from portal.models import AuditEvent
+from tests.concurrency import RACE_TEST_MARKS, run_at_once
 from tests.factories import MembershipFactory, OrganizationFactory
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not connection.features.has_select_for_update,
-        reason="SQLite ignores select_for_update: race tests run on PostgreSQL",
-    ),
-]
-
-
-def run_at_once(*calls):
-    """Run each call in its own thread and database connection, released together."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except Exception as error:  # the outcome is what the test inspects
-            outcomes[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
+pytestmark = RACE_TEST_MARKS
 
 
 def test_two_super_admins_demoting_each_other_at_once_leave_one_super_admin():

@@ -1,12 +1,9 @@
 """Concurrent actions on PostgreSQL, which really locks rows (SQLite ignores select_for_update)."""
 
 import io
-import threading
 
-import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +11,7 @@ from django.utils import timezone
 from accounts.models import Role
 from portal.models import AuditEvent
 from subscriptions.models import Subscription
+from tests.concurrency import RACE_TEST_MARKS, run_at_once
 from tests.conftest import reauthenticate
 from tests.factories import (
     MembershipFactory,
@@ -22,34 +20,7 @@ from tests.factories import (
     SubscriptionFactory,
 )
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not connection.features.has_select_for_update,
-        reason="SQLite ignores select_for_update: race tests run on PostgreSQL",
-    ),
-]
-
-
-def run_at_once(calls):
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except Exception as error:  # the outcome is what the test inspects
-            outcomes[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
+pytestmark = RACE_TEST_MARKS
 
 
 def test_twenty_concurrent_cancel_line_posts_cancel_once(settings):
@@ -73,7 +44,7 @@ def test_twenty_concurrent_cancel_line_posts_cancel_once(settings):
     data = {"reason": "not_needed", "confirm_number": line.number.e164}
     mail.outbox = []
 
-    outcomes = run_at_once([lambda c=client: c.post(url, data) for client in clients])
+    outcomes = run_at_once(*[lambda c=client: c.post(url, data) for client in clients])
 
     assert all(getattr(o, "status_code", None) in (302, 200) for o in outcomes), outcomes
     line.refresh_from_db()
@@ -94,7 +65,9 @@ def test_two_copies_of_process_term_ends_handle_each_subscription_once():
             term_end=today - timezone.timedelta(days=1),
         )
 
-    run_at_once([lambda: call_command("process_term_ends", stdout=io.StringIO()) for _ in range(2)])
+    run_at_once(
+        *[lambda: call_command("process_term_ends", stdout=io.StringIO()) for _ in range(2)]
+    )
 
     assert AuditEvent.objects.filter(action="subscription.term_end_renewed").count() == 40
     assert not Subscription.objects.filter(term_end__lt=today).exists()

@@ -1,15 +1,14 @@
 """Concurrent requests on a database that really locks rows (PostgreSQL in CI)."""
 
-import threading
 import uuid
 
 import pytest
-from django.db import connection, connections
 
 from portal.errors import ActionRefused
 from subscriptions.models import Subscription
 from support import services
 from support.models import Case, CaseSubscription
+from tests.concurrency import RACE_TEST_MARKS, run_at_once
 from tests.factories import (
     MembershipFactory,
     OrganizationFactory,
@@ -17,35 +16,7 @@ from tests.factories import (
     SubscriptionFactory,
 )
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not connection.features.has_select_for_update,
-        reason="SQLite ignores select_for_update: race tests run on PostgreSQL",
-    ),
-]
-
-
-def run_at_once(*calls):
-    """Run each call in its own thread and database connection, released together."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except Exception as error:  # the outcome is what the test inspects
-            outcomes[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
+pytestmark = RACE_TEST_MARKS
 
 
 def reduce(membership, subscription, keep, key=None):
