@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint check lock clean bench
+.PHONY: run test lint check lock lock-load clean bench loadtest
 .DEFAULT_GOAL := run
 
 $(BIN)/python:
@@ -34,8 +34,19 @@ check: $(VENV)/.installed
 # Page benchmark (docs/performance.md): SQLite, then PostgreSQL at BENCH_DATABASE_URL.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 bench: $(VENV)/.installed
-	$(BIN)/python bin/bench $(BENCH_ARGS)
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bin/bench $(BENCH_ARGS)
+	$(BIN)/python bin/bench --write $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bin/bench --write $(BENCH_ARGS)
+
+# Load test (docs/performance.md): gunicorn on PostgreSQL and Redis, saturated page by page
+# with wrk, then 100 users with locust; about 21 minutes with the defaults, writes the tables.
+# Shorter: make loadtest LOADTEST_ARGS="--duration 5 --users 20 --run-time 60s".
+# locust is installed into .venv only here, from requirements-load.lock.
+loadtest: $(VENV)/.load-installed
+	$(BIN)/python bin/loadtest --write $(LOADTEST_ARGS)
+
+$(VENV)/.load-installed: requirements-load.lock $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -r requirements.lock -r requirements-load.lock
+	touch $@
 
 # Re-pin every package from pyproject.toml's dependency groups into requirements.lock.
 lock:
@@ -45,6 +56,16 @@ lock:
 	.lock-venv/bin/python -m pip install --quiet --group dev
 	.lock-venv/bin/python -m pip freeze --exclude pip > requirements.lock
 	rm -rf .lock-venv
+
+# Re-pin the load group on top of requirements.lock into requirements-load.lock (only the
+# packages requirements.lock does not already pin). Run it after `make lock`.
+lock-load:
+	rm -rf .lock-load-venv
+	$(PYTHON) -m venv .lock-load-venv
+	.lock-load-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-load-venv/bin/python -m pip install --quiet -r requirements.lock --group load
+	.lock-load-venv/bin/python -m pip freeze --exclude pip | grep -vxFf requirements.lock > requirements-load.lock
+	rm -rf .lock-load-venv
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3
