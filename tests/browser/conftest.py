@@ -28,7 +28,14 @@ from django.test import override_settings
 from django.urls import reverse
 
 try:
-    from playwright.sync_api import Browser, ConsoleMessage, Error, Page, sync_playwright
+    from playwright.sync_api import (
+        Browser,
+        ConsoleMessage,
+        Error,
+        Page,
+        expect,
+        sync_playwright,
+    )
 except ImportError:  # the tests skip with a reason instead of failing to collect
     sync_playwright = None
 
@@ -211,6 +218,16 @@ def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
         ) from None
 
 
+def htmx_settled(page: Page) -> None:
+    """Wait until every htmx request and swap on the page has settled.
+
+    htmx binds the content it swapped in (a switch's new form, say) only when the swap
+    settles, a moment after the new content shows. A submit before then is a plain form
+    post that reloads the page, so tests wait for this before using what a swap brought.
+    """
+    expect(page.locator(".htmx-request, .htmx-settling, .htmx-added")).to_have_count(0)
+
+
 @functools.cache
 def _axe_source() -> str:
     return AXE_SCRIPT.read_text(encoding="utf-8")
@@ -258,6 +275,11 @@ def assert_accessible(page: Page) -> None:
 @pytest.fixture(name="sign_in")
 def sign_in_fixture() -> Callable[..., None]:
     return sign_in
+
+
+@pytest.fixture(name="htmx_settled")
+def htmx_settled_fixture() -> Callable[[Page], None]:
+    return htmx_settled
 
 
 @pytest.fixture(name="axe_violations")

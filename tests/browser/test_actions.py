@@ -348,7 +348,9 @@ def assert_not_reloaded(page) -> None:
     assert page.evaluate("() => window.notReloaded === true"), "the page was reloaded"
 
 
-def test_a7_inbound_recording_switches_in_place_on_the_number_page(page, demo, sign_in):
+def test_a7_inbound_recording_switches_in_place_on_the_number_page(
+    page, demo, sign_in, htmx_settled
+):
     sign_in(page, OWNER)
     go_to(page, "Numbers")
     page.get_by_role("link", name=RECORDED_NUMBER, exact=True).click()
@@ -368,6 +370,7 @@ def test_a7_inbound_recording_switches_in_place_on_the_number_page(page, demo, s
     ).phone_number.inbound_recording
 
     # From the keyboard: the switch is swapped under the focus, which stays on its button.
+    htmx_settled(page)
     switch.get_by_role("button", name="Record incoming calls").focus()
     page.keyboard.press("Enter")
     expect(switch).to_contain_text("Inbound call recording: on")
@@ -418,7 +421,9 @@ def test_i1_the_calling_mode_fix_leads_to_the_switch_instead_of_cancelling(page,
     assert line.cancellation_feedback.get().fix_taken == "calling_mode_voice"
 
 
-def test_a8_outbound_recording_switches_in_place_in_company_settings(page, demo, sign_in):
+def test_a8_outbound_recording_switches_in_place_in_company_settings(
+    page, demo, sign_in, htmx_settled
+):
     acme = Organization.objects.get(account_id="AC-100234")
     sign_in(page, OWNER)
     settings_tab(page, "Company Settings")
@@ -437,6 +442,7 @@ def test_a8_outbound_recording_switches_in_place_in_company_settings(page, demo,
     acme.refresh_from_db()
     assert acme.outbound_call_recording is not was_on
 
+    htmx_settled(page)
     switch.get_by_role("button").focus()
     page.keyboard.press("Enter")
     expect(switch).to_contain_text(f"Outbound call recording: {before}")

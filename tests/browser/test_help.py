@@ -101,7 +101,7 @@ def assert_fits_the_screen(page) -> None:
 
 
 def test_a13_a_member_finds_an_article_changes_their_vote_and_submits_a_request(
-    page, demo, sign_in
+    page, demo, sign_in, htmx_settled
 ):
     sign_in(page, MEMBER)
     go_to(page, "Help")
@@ -136,6 +136,7 @@ def test_a13_a_member_finds_an_article_changes_their_vote_and_submits_a_request(
     expect(feedback(page).get_by_label("Anything to add? (optional)")).to_have_value(
         "Where is the Apple ID on an iPhone?"
     )
+    htmx_settled(page)  # the swapped-in form is bound to htmx only once the swap settles
     vote(page, "Yes")
     assert page.url == article_url
     assert_same_document(page)
