@@ -85,6 +85,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 
+# Django's form templates, the common ones drawn in Python for speed (same markup).
+FORM_RENDERER = "portal.form_renderer.PortalFormRenderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

@@ -1,0 +1,127 @@
+"""The portal's form renderer: Django's form templates, with the common ones drawn in Python.
+
+Django draws one form field from a chain of small templates: the field group, its
+label, its error list, the widget, the widget's attributes, and for a select one
+template per option. Each is a template render, and on the list pages' filter forms
+that chain cost more than all the page's rows: a six-field filter took about 7 ms
+(docs/performance.md). Here the templates every portal page uses are written as
+Python that produces the same markup; any other template (radio buttons, file
+inputs, admin widgets, a fieldset) is still rendered from Django's own.
+
+tests/portal/test_form_renderer.py renders every form of the portal with both this
+renderer and Django's, with hostile values and with errors, and requires the same
+HTML: that is what keeps the two in step across Django upgrades.
+"""
+
+from collections.abc import Callable, Mapping
+
+from django.forms.renderers import DjangoTemplates
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeData, mark_safe
+
+
+def _value(value) -> str:
+    """`{{ value|stringformat:'s' }}`: the value as text, escaped unless already safe."""
+    return conditional_escape(value if isinstance(value, SafeData) else str(value))
+
+
+def _attrs(attrs: Mapping) -> str:
+    """django/forms/widgets/attrs.html (and django/forms/attrs.html): ` name="value"`."""
+    return "".join(
+        f" {conditional_escape(name)}"
+        if value is True
+        else f' {conditional_escape(name)}="{_value(value)}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+def _input(context: Mapping) -> str:
+    widget = context["widget"]
+    value = "" if widget["value"] is None else f' value="{_value(widget["value"])}"'
+    return (
+        f'<input type="{conditional_escape(widget["type"])}" '
+        f'name="{conditional_escape(widget["name"])}"{value}{_attrs(widget["attrs"])}>'
+    )
+
+
+def _textarea(context: Mapping) -> str:
+    widget = context["widget"]
+    value = conditional_escape(widget["value"]) if widget["value"] else ""
+    return (
+        f'<textarea name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>\n'
+        f"{value}</textarea>"
+    )
+
+
+def _select(context: Mapping) -> str:
+    widget = context["widget"]
+    parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
+    for group_name, options, _index in widget["optgroups"]:
+        if group_name:
+            parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+        for option in options:
+            parts.append(
+                f'\n  <option value="{_value(option["value"])}"{_attrs(option["attrs"])}>'
+                f"{conditional_escape(option['label'])}</option>\n"
+            )
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return "".join(parts)
+
+
+def _label(context: Mapping) -> str:
+    label = conditional_escape(context["label"])
+    if not context["use_tag"]:
+        return label
+    tag = conditional_escape(context["tag"])
+    return f"<{tag}{_attrs(context['attrs'])}>{label}</{tag}>"
+
+
+def _errors(context: Mapping) -> str:
+    errors = context["errors"]
+    if not errors:
+        return ""
+    field_id = getattr(errors, "field_id", None)
+    id_attr = format_html(' id="{}_error"', field_id) if field_id else ""
+    items = "".join(f"<li>{conditional_escape(error)}</li>" for error in errors)
+    return f'<ul class="{conditional_escape(context["error_class"])}"{id_attr}>{items}</ul>'
+
+
+def _field(context: Mapping) -> str | None:
+    field = context["field"]
+    if field.use_fieldset:
+        return None  # radio buttons and checkbox lists: Django's template
+    label = field.label_tag() if field.label else ""
+    help_text = ""
+    if field.help_text:
+        id_attr = format_html(' id="{}_helptext"', field.auto_id) if field.auto_id else ""
+        help_text = f'<div class="helptext"{id_attr}>{field.help_text}</div>'
+    # The blank lines are the template's own: kept so both renderers write the same.
+    return f"\n  {label}\n\n{help_text}\n{field.errors}\n{field}"
+
+
+INPUT_TYPES = ("input", "text", "email", "number", "password", "search", "tel", "url", "date")
+DRAWN_IN_PYTHON: dict[str, Callable[[Mapping], str | None]] = {
+    **{f"django/forms/widgets/{name}.html": _input for name in INPUT_TYPES},
+    "django/forms/widgets/hidden.html": _input,
+    "django/forms/widgets/textarea.html": _textarea,
+    "django/forms/widgets/select.html": _select,
+    "django/forms/label.html": _label,
+    "django/forms/errors/list/default.html": _errors,
+    "django/forms/errors/list/ul.html": _errors,
+    "django/forms/field.html": _field,
+}
+
+
+class PortalFormRenderer(DjangoTemplates):
+    """Django's template renderer, but the field parts every page draws are Python."""
+
+    def render(self, template_name, context, request=None):
+        draw = DRAWN_IN_PYTHON.get(template_name)
+        html = draw(context) if draw is not None else None
+        if html is None:
+            return super().render(template_name, context, request=request)
+        # Every value above went through conditional_escape; strip() as Django's renderer does.
+        return mark_safe(html.strip())  # noqa: S308

@@ -1,0 +1,130 @@
+"""The portal's form renderer draws exactly what Django's form templates draw.
+
+portal.form_renderer writes the common form templates as Python (they cost more than a
+list page's rows). These tests render the same bound forms with it and with Django's
+own template renderer and require identical HTML: for every kind of field the portal
+uses, for every form of the portal's pages, with errors, help text and hostile values.
+"""
+
+import pytest
+from django import forms
+from django.forms.renderers import DjangoTemplates
+from django.utils.safestring import mark_safe
+
+from accounts.forms import InviteForm
+from portal.form_renderer import DRAWN_IN_PYTHON, PortalFormRenderer
+from portal.forms import ActivityFilterForm
+from subscriptions.action_forms import CancelForm
+from subscriptions.forms import NumberFilterForm
+from support.forms import CaseFilterForm, GeneralCaseForm
+
+HOSTILE = '"><script>alert(1)</script>&amp;'
+
+
+class EveryWidget(forms.Form):
+    required_css_class = "required"
+
+    text = forms.CharField(label="Name", help_text="As on <b>the</b> invoice.", max_length=20)
+    asked = forms.CharField(label="Why?", required=False)  # ends in punctuation: no suffix
+    email = forms.EmailField(label="E-mail")
+    number = forms.IntegerField(label="How many", min_value=1)
+    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    search = forms.CharField(
+        required=False, widget=forms.TextInput(attrs={"inputmode": "tel", "autofocus": True})
+    )
+    hidden = forms.CharField(required=False, widget=forms.HiddenInput)
+    date = forms.DateField(required=False, widget=forms.DateInput({"type": "date"}))
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    choice = forms.ChoiceField(choices=[("", "Any"), ("a", "A & B"), (HOSTILE, HOSTILE)])
+    grouped = forms.ChoiceField(
+        required=False,
+        choices=[("", "None"), ("Voice", [("v1", "Voice 1"), ("v2", "Voice 2")]), ("x", "X")],
+    )
+    many = forms.MultipleChoiceField(choices=[("1", "One"), ("2", "Two")], required=False)
+    no_label = forms.CharField(label="", required=False)
+    safe_label = forms.CharField(label=mark_safe("<em>Safe</em> label"), required=False)
+    disabled = forms.CharField(required=False, disabled=True, initial="fixed")
+    radio = forms.ChoiceField(choices=[("a", "A"), ("b", "B")], widget=forms.RadioSelect)
+
+
+def _both(form_factory) -> tuple[str, str]:
+    """The form's fields and non-field errors, drawn by each renderer."""
+    drawn = []
+    for renderer in (DjangoTemplates(), PortalFormRenderer()):
+        form = form_factory(renderer)
+        form.is_valid()
+        drawn.append(
+            str(form.non_field_errors()) + "".join(str(field.as_field_group()) for field in form)
+        )
+    return drawn[0], drawn[1]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {},
+        {
+            "text": HOSTILE,
+            "asked": HOSTILE,
+            "email": HOSTILE,
+            "number": "0",
+            "password": HOSTILE,
+            "search": HOSTILE,
+            "hidden": HOSTILE,
+            "date": HOSTILE,
+            "body": HOSTILE,
+            "choice": HOSTILE,
+            "grouped": "v2",
+            "many": ["2"],
+            "radio": "b",
+        },
+    ],
+    ids=["unbound", "empty", "hostile"],
+)
+def test_every_kind_of_field_is_drawn_as_django_draws_it(data):
+    django_html, portal_html = _both(lambda renderer: EveryWidget(data, renderer=renderer))
+    assert portal_html == django_html
+    assert "<script>" not in portal_html
+
+
+def test_an_auto_id_turned_off_draws_no_label_tags_or_ids():
+    django_html, portal_html = _both(
+        lambda renderer: EveryWidget({"number": "x"}, auto_id=False, renderer=renderer)
+    )
+    assert portal_html == django_html
+
+
+@pytest.mark.parametrize(
+    "factory",
+    [
+        lambda r: NumberFilterForm({"q": "abc", "country": "GB"}, countries=["GB"], renderer=r),
+        lambda r: NumberFilterForm({}, countries=[HOSTILE], renderer=r),
+        lambda r: ActivityFilterForm({"since": "2026-02-01", "until": "2026-01-01"}, renderer=r),
+        lambda r: CaseFilterForm({"q": HOSTILE, "state": "nonsense"}, renderer=r),
+        lambda r: InviteForm({"email": "not an address", "role": "owner"}, renderer=r),
+        lambda r: GeneralCaseForm({"subject": HOSTILE, "body": ""}, renderer=r),
+        lambda r: CancelForm({"reason": HOSTILE}, number="+14155550123", renderer=r),
+    ],
+    ids=["numbers", "numbers-hostile", "activity", "support", "invite", "new-case", "cancel"],
+)
+def test_the_portals_forms_are_drawn_as_django_draws_them(factory):
+    django_html, portal_html = _both(factory)
+    assert portal_html == django_html
+
+
+def test_the_portal_uses_it_and_draws_the_common_templates_in_python(settings):
+    assert settings.FORM_RENDERER == "portal.form_renderer.PortalFormRenderer"
+    # If Django renamed these templates, the Python versions would silently stop being
+    # used: the page would still be right, only slower. This pins the names.
+    assert {
+        "django/forms/field.html",
+        "django/forms/label.html",
+        "django/forms/errors/list/default.html",
+        "django/forms/widgets/select.html",
+        "django/forms/widgets/text.html",
+        "django/forms/widgets/textarea.html",
+    } <= DRAWN_IN_PYTHON.keys()
+    assert forms.Select.template_name == "django/forms/widgets/select.html"
+    assert forms.TextInput.template_name == "django/forms/widgets/text.html"
+    assert forms.Form.template_name_label == "django/forms/label.html"
