@@ -46,19 +46,16 @@ class DecisionContext:
 
 def decision_context(*, organization: Organization) -> DecisionContext:
     """The organization's Super Admins and account manager, and the catalog's plan options:
-    three queries, however many rows the page shows."""
+    two queries, however many rows the page shows."""
     super_admins = (
         Membership.objects.super_admins()
         .filter(organization_id=organization.pk)
         .select_related("user")
         .order_by("user__full_name", "user__email")
     )
-    manager = (
-        Organization.objects.filter(pk=organization.pk)
-        .values_list("account_manager__full_name", "account_manager__email")
-        .first()
-    )
-    manager_name = (manager[0] or manager[1] or "") if manager else ""
+    # Every page's membership query selects the account manager with the organization.
+    manager = organization.account_manager
+    manager_name = (manager.full_name or manager.email) if manager else ""
     # The catalog is small: one query for all of its plan options beats one per row.
     options: dict[int, list[PlanOption]] = defaultdict(list)
     for edge in Product.changeable_to.through.objects.select_related("to_product"):

@@ -271,9 +271,10 @@ def test_a_page_of_decisions_costs_the_same_queries_for_any_number_of_rows(
     _page_rows(organization, rows)
     membership = membership_of(owner, organization)
     today = timezone.localdate()
-    # Super Admins, account manager and plan options (decision_context), then the
-    # subscriptions and their add-ons: the same for one row or many.
-    with django_assert_num_queries(5):
+    # Super Admins and plan options (decision_context: the account manager comes with
+    # the organization), then the subscriptions and their add-ons: the same for one row
+    # or many.
+    with django_assert_num_queries(4):
         context = decision_context(organization=organization)
         subscriptions = list(
             Subscription.objects.visible_to(membership)
