@@ -16,8 +16,21 @@ HTML: that is what keeps the two in step across Django upgrades.
 from collections.abc import Callable, Mapping
 
 from django.forms.renderers import DjangoTemplates
+from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeData, mark_safe
+from django.utils.timezone import template_localtime
+
+SELECT_OPTION = "django/forms/widgets/select_option.html"
+
+
+def _text(value) -> str:
+    """`{{ value }}`: localized (dates, numbers), then escaped unless already safe text,
+    as django.template.base.render_value_in_context does."""
+    value = localize(template_localtime(value))
+    if not isinstance(value, str):
+        value = str(value)
+    return conditional_escape(value)
 
 
 def _value(value) -> str:
@@ -28,9 +41,7 @@ def _value(value) -> str:
 def _attrs(attrs: Mapping) -> str:
     """django/forms/widgets/attrs.html (and django/forms/attrs.html): ` name="value"`."""
     return "".join(
-        f" {conditional_escape(name)}"
-        if value is True
-        else f' {conditional_escape(name)}="{_value(value)}"'
+        f" {_text(name)}" if value is True else f' {_text(name)}="{_value(value)}"'
         for name, value in attrs.items()
         if value is not False
     )
@@ -40,30 +51,33 @@ def _input(context: Mapping) -> str:
     widget = context["widget"]
     value = "" if widget["value"] is None else f' value="{_value(widget["value"])}"'
     return (
-        f'<input type="{conditional_escape(widget["type"])}" '
-        f'name="{conditional_escape(widget["name"])}"{value}{_attrs(widget["attrs"])}>'
+        f'<input type="{_text(widget["type"])}" '
+        f'name="{_text(widget["name"])}"{value}{_attrs(widget["attrs"])}>'
     )
 
 
 def _textarea(context: Mapping) -> str:
     widget = context["widget"]
-    value = conditional_escape(widget["value"]) if widget["value"] else ""
-    return (
-        f'<textarea name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>\n'
-        f"{value}</textarea>"
-    )
+    value = _text(widget["value"]) if widget["value"] else ""
+    return f'<textarea name="{_text(widget["name"])}"{_attrs(widget["attrs"])}>\n{value}</textarea>'
 
 
-def _select(context: Mapping) -> str:
+def _select(context: Mapping) -> str | None:
     widget = context["widget"]
-    parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
+    if any(
+        option["template_name"] != SELECT_OPTION
+        for _name, options, _index in widget["optgroups"]
+        for option in options
+    ):
+        return None  # a widget with its own option template: Django's templates
+    parts = [f'<select name="{_text(widget["name"])}"{_attrs(widget["attrs"])}>']
     for group_name, options, _index in widget["optgroups"]:
         if group_name:
-            parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+            parts.append(f'\n  <optgroup label="{_text(group_name)}">')
         for option in options:
             parts.append(
                 f'\n  <option value="{_value(option["value"])}"{_attrs(option["attrs"])}>'
-                f"{conditional_escape(option['label'])}</option>\n"
+                f"{_text(option['label'])}</option>\n"
             )
         if group_name:
             parts.append("\n  </optgroup>")
@@ -72,10 +86,10 @@ def _select(context: Mapping) -> str:
 
 
 def _label(context: Mapping) -> str:
-    label = conditional_escape(context["label"])
+    label = _text(context["label"])
     if not context["use_tag"]:
         return label
-    tag = conditional_escape(context["tag"])
+    tag = _text(context["tag"])
     return f"<{tag}{_attrs(context['attrs'])}>{label}</{tag}>"
 
 
@@ -85,8 +99,8 @@ def _errors(context: Mapping) -> str:
         return ""
     field_id = getattr(errors, "field_id", None)
     id_attr = format_html(' id="{}_error"', field_id) if field_id else ""
-    items = "".join(f"<li>{conditional_escape(error)}</li>" for error in errors)
-    return f'<ul class="{conditional_escape(context["error_class"])}"{id_attr}>{items}</ul>'
+    items = "".join(f"<li>{_text(error)}</li>" for error in errors)
+    return f'<ul class="{_text(context["error_class"])}"{id_attr}>{items}</ul>'
 
 
 def _field(context: Mapping) -> str | None:
@@ -120,8 +134,13 @@ class PortalFormRenderer(DjangoTemplates):
 
     def render(self, template_name, context, request=None):
         draw = DRAWN_IN_PYTHON.get(template_name)
-        html = draw(context) if draw is not None else None
+        try:
+            html = draw(context) if draw is not None else None
+        except KeyError:
+            # A custom widget pointing at one of these templates with a context of its
+            # own: the template renders what is missing as empty, so let it.
+            html = None
         if html is None:
             return super().render(template_name, context, request=request)
-        # Every value above went through conditional_escape; strip() as Django's renderer does.
+        # Every value above went through _text or _value; strip() as Django's renderer does.
         return mark_safe(html.strip())  # noqa: S308

@@ -3,20 +3,39 @@
 portal.form_renderer writes the common form templates as Python (they cost more than a
 list page's rows). These tests render the same bound forms with it and with Django's
 own template renderer and require identical HTML: for every kind of field the portal
-uses, for every form of the portal's pages, with errors, help text and hostile values.
+uses, for the portal's forms that need no database rows, with errors, help text,
+hostile values and labels, labels that are dates and numbers, and custom widgets.
 """
+
+import datetime
+from decimal import Decimal
 
 import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates
+from django.utils import translation
 from django.utils.safestring import mark_safe
 
-from accounts.forms import InviteForm
+from accounts.forms import AcceptInvitationForm, InviteForm, RoleForm
 from portal.form_renderer import DRAWN_IN_PYTHON, PortalFormRenderer
 from portal.forms import ActivityFilterForm
-from subscriptions.action_forms import CancelForm
+from subscriptions.action_forms import (
+    AssignLicenseForm,
+    BlockForm,
+    CallingModeForm,
+    CancelForm,
+    FixForm,
+    SwitchForm,
+)
 from subscriptions.forms import NumberFilterForm
-from support.forms import CaseFilterForm, GeneralCaseForm
+from support.forms import (
+    ArticleVoteForm,
+    CancellationRequestForm,
+    CaseFilterForm,
+    GeneralCaseForm,
+    QuoteDeclineForm,
+    ReplyForm,
+)
 
 HOSTILE = '"><script>alert(1)</script>&amp;'
 
@@ -40,7 +59,11 @@ class EveryWidget(forms.Form):
         required=False,
         choices=[("", "None"), ("Voice", [("v1", "Voice 1"), ("v2", "Voice 2")]), ("x", "X")],
     )
+    hostile_groups = forms.ChoiceField(
+        required=False, choices=[("", "None"), (HOSTILE, [("h", HOSTILE)])]
+    )
     many = forms.MultipleChoiceField(choices=[("1", "One"), ("2", "Two")], required=False)
+    hostile_label = forms.CharField(label=HOSTILE + "?", required=False)
     no_label = forms.CharField(label="", required=False)
     safe_label = forms.CharField(label=mark_safe("<em>Safe</em> label"), required=False)
     disabled = forms.CharField(required=False, disabled=True, initial="fixed")
@@ -88,6 +111,62 @@ def test_every_kind_of_field_is_drawn_as_django_draws_it(data):
     assert "<script>" not in portal_html
 
 
+def test_a_form_without_a_label_suffix_escapes_its_labels_itself():
+    django_html, portal_html = _both(
+        lambda renderer: EveryWidget({}, label_suffix="", renderer=renderer)
+    )
+    assert portal_html == django_html
+    assert "<script>" not in portal_html
+
+
+class NotText(forms.Form):
+    """Choice labels and groups that are not text: the template localizes them."""
+
+    when = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("d", datetime.date(2026, 1, 31)),
+            ("t", datetime.datetime(2026, 1, 31, 12, 0, tzinfo=datetime.UTC)),
+            ("n", 20260),
+            ("x", Decimal("1234.5")),
+            (1000, [("g", "In a numbered group")]),
+        ],
+    )
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_labels_that_are_dates_or_numbers_are_localized_as_the_template_does(settings, language):
+    settings.TIME_ZONE = "Europe/Berlin"
+    settings.USE_THOUSAND_SEPARATOR = True
+    with translation.override(language):
+        django_html, portal_html = _both(lambda renderer: NotText({}, renderer=renderer))
+    assert portal_html == django_html
+
+
+class OptionsOfTheirOwn(forms.Select):
+    option_template_name = "django/forms/widgets/input_option.html"
+
+
+class BareWidget(forms.Widget):
+    """A widget that borrows the text input template without giving its `type`."""
+
+    template_name = "django/forms/widgets/text.html"
+
+
+class CustomWidgets(forms.Form):
+    own_options = forms.ChoiceField(choices=[("a", "A")], widget=OptionsOfTheirOwn)
+    bare = forms.CharField(widget=BareWidget)
+
+
+def test_custom_widgets_on_these_templates_are_drawn_by_django():
+    django_html, portal_html = _both(
+        lambda renderer: CustomWidgets({"bare": "x"}, renderer=renderer)
+    )
+    assert portal_html == django_html
+    assert "<option" not in portal_html  # the widget's own option template was used
+    assert 'type=""' in portal_html  # and the missing type rendered empty, not a KeyError
+
+
 def test_an_auto_id_turned_off_draws_no_label_tags_or_ids():
     django_html, portal_html = _both(
         lambda renderer: EveryWidget({"number": "x"}, auto_id=False, renderer=renderer)
@@ -105,8 +184,38 @@ def test_an_auto_id_turned_off_draws_no_label_tags_or_ids():
         lambda r: InviteForm({"email": "not an address", "role": "owner"}, renderer=r),
         lambda r: GeneralCaseForm({"subject": HOSTILE, "body": ""}, renderer=r),
         lambda r: CancelForm({"reason": HOSTILE}, number="+14155550123", renderer=r),
+        lambda r: RoleForm({"role": HOSTILE}, renderer=r),
+        lambda r: AcceptInvitationForm({"password1": "a"}, email="a@example.com", renderer=r),
+        lambda r: FixForm({}, renderer=r),
+        lambda r: BlockForm({"e164": HOSTILE}, renderer=r),
+        lambda r: CallingModeForm({"mode": "voice"}, renderer=r),
+        lambda r: SwitchForm({"on": "2"}, renderer=r),
+        lambda r: AssignLicenseForm({"email": HOSTILE}, renderer=r),
+        lambda r: ReplyForm({"body": ""}, renderer=r),
+        lambda r: QuoteDeclineForm({"reason": HOSTILE}, renderer=r),
+        lambda r: ArticleVoteForm({"helpful": "maybe", "comment": HOSTILE}, renderer=r),
+        lambda r: CancellationRequestForm({"contact": HOSTILE}, held=5, renderer=r),
     ],
-    ids=["numbers", "numbers-hostile", "activity", "support", "invite", "new-case", "cancel"],
+    ids=[
+        "numbers",
+        "numbers-hostile",
+        "activity",
+        "support",
+        "invite",
+        "new-case",
+        "cancel",
+        "role",
+        "accept-invitation",
+        "fix",
+        "block",
+        "calling-mode",
+        "switch",
+        "assign-license",
+        "reply",
+        "quote-decline",
+        "article-vote",
+        "cancellation-request",
+    ],
 )
 def test_the_portals_forms_are_drawn_as_django_draws_them(factory):
     django_html, portal_html = _both(factory)
