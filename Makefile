@@ -35,7 +35,7 @@ check: $(VENV)/.installed
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 bench: $(VENV)/.installed
 	$(BIN)/python bin/bench --write $(BENCH_ARGS)
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bin/bench --write $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bin/bench --write --breakdown $(BENCH_ARGS)
 
 # Load test (docs/performance.md): gunicorn on PostgreSQL and Redis, saturated page by page
 # with wrk, then 100 users with locust; about 21 minutes with the defaults, writes the tables.
