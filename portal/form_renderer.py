@@ -3,14 +3,15 @@
 Django draws one form field from a chain of small templates: the field group, its
 label, its error list, the widget, the widget's attributes, and for a select one
 template per option. Each is a template render, and on the list pages' filter forms
-that chain cost more than all the page's rows: a six-field filter took about 7 ms
-(docs/performance.md). Here the templates every portal page uses are written as
+that chain cost more than all the page's rows: the Numbers filter's six fields took
+about 9 ms (docs/performance.md). Here the templates every portal page uses are written as
 Python that produces the same markup; any other template (radio buttons, file
 inputs, admin widgets, a fieldset) is still rendered from Django's own.
 
-tests/portal/test_form_renderer.py renders every form of the portal with both this
-renderer and Django's, with hostile values and with errors, and requires the same
-HTML: that is what keeps the two in step across Django upgrades.
+tests/portal/test_form_renderer.py renders the portal's forms (those that need no
+database rows) and a form with every kind of field with both this renderer and
+Django's, with hostile values and with errors, and requires the same HTML: that is
+what keeps the two in step across Django upgrades.
 """
 
 from collections.abc import Callable, Mapping

@@ -25,12 +25,11 @@ from subscriptions.action_forms import (
     SwitchForm,
 )
 from subscriptions.models import CancellationFeedback, Product, SpareNumber, Subscription
-from subscriptions.policy import Action
+from subscriptions.policy import NUMBER_KINDS, Action
 from subscriptions.selectors import decision_context, decision_for
 from subscriptions.views import subscription_page
 
 Kind = Product.Kind
-NUMBER_KINDS = (Kind.BUSINESS_NUMBER, Kind.LINE)
 
 
 def _load(request: HttpRequest, pk: int, kinds=None) -> Subscription:

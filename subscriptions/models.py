@@ -23,6 +23,7 @@ from django.db import models
 from django.db.models import Prefetch, Q
 
 from accounts.models import Role
+from subscriptions.policy import NUMBER_KINDS
 
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 E164_VALIDATOR = RegexValidator(
@@ -179,7 +180,7 @@ class SubscriptionQuerySet(models.QuerySet):
         """What `membership` may see: all of its organization for Admins and Super Admins;
         for Members, what is assigned to them and the add-ons of lines assigned to them."""
         visible = self.filter(organization_id=membership.organization_id)
-        if membership.role in (Role.ADMIN, Role.SUPER_ADMIN):
+        if membership.is_admin_or_above:
             return visible
         return visible.filter(
             Q(assigned_to_id=membership.user_id) | Q(parent__assigned_to_id=membership.user_id)
@@ -335,7 +336,7 @@ class PhoneNumberQuerySet(models.QuerySet):
         """The numbers `membership` may see: the organization's for Admins and Super
         Admins, the ones assigned to them for Members (as `Subscription.visible_to`)."""
         numbers = self.filter(organization_id=membership.organization_id)
-        if membership.role in (Role.ADMIN, Role.SUPER_ADMIN):
+        if membership.is_admin_or_above:
             return numbers
         return numbers.filter(subscription__assigned_to_id=membership.user_id)
 
@@ -405,10 +406,7 @@ class PhoneNumber(models.Model):
 
     def clean(self):
         super().clean()
-        if self.subscription_id is not None and self.subscription.product.kind not in (
-            Product.Kind.BUSINESS_NUMBER,
-            Product.Kind.LINE,
-        ):
+        if self.subscription_id is not None and self.subscription.product.kind not in NUMBER_KINDS:
             raise ValidationError(
                 {"subscription": "Only a business number or a line has a phone number."}
             )

@@ -16,7 +16,7 @@ from accounts.models import Membership
 from portal.paging import distinct_values, page_by_ids
 from subscriptions.forms import NumberFilterForm
 from subscriptions.models import PhoneNumber, Product, Subscription
-from subscriptions.policy import Action, Decision, Setting
+from subscriptions.policy import NUMBER_KINDS, Action, Decision, Setting
 from subscriptions.selectors import (
     DecisionContext,
     decision_context,
@@ -26,7 +26,6 @@ from subscriptions.selectors import (
 )
 
 Kind = Product.Kind
-NUMBER_KINDS = (Kind.BUSINESS_NUMBER, Kind.LINE)
 NUMBERS_PAGE_SIZE = 25
 
 # The actions each kind of row offers on list pages, in the order they are shown.

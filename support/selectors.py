@@ -24,6 +24,7 @@ def home_context(request: HttpRequest) -> dict:
     return {
         "open_case_count": counts["open"] + counts["in_progress"],
         "pending_case_count": counts["pending"],
+        # Ordered as the case_org_dashboard index is (finished is 0 for all of them).
         "latest_cases": list(cases.active().order_by("finished", "-updated_at", "-id")[:5]),
     }
 
