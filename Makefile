@@ -34,7 +34,7 @@ check: $(VENV)/.installed
 # Page benchmark (docs/performance.md): SQLite, then PostgreSQL at BENCH_DATABASE_URL.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 bench: $(VENV)/.installed
-	$(BIN)/python bin/bench --write $(BENCH_ARGS)
+	env -u DATABASE_URL $(BIN)/python bin/bench --write $(BENCH_ARGS)
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bin/bench --write --breakdown $(BENCH_ARGS)
 
 # Load test (docs/performance.md): gunicorn on PostgreSQL and Redis, saturated page by page

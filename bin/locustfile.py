@@ -43,7 +43,6 @@ accounts = itertools.count()
 samples: dict[str, list[float]] = defaultdict(list)
 failures: dict[str, Counter] = defaultdict(Counter)
 succeeded: Counter = Counter()
-attempted: Counter = Counter()
 
 
 @events.request.add_listener
@@ -61,7 +60,6 @@ def _write_results(**_kwargs):
                 "samples": samples,
                 "failures": failures,
                 "succeeded": succeeded,
-                "attempted": attempted,
             }
         )
     )
@@ -132,7 +130,6 @@ class Admin(HttpUser):
     def confirm(self, response, name: str, expected_location: str, expected_text: str) -> None:
         """A write answered with a redirect: follow it as the browser does (with the messages
         cookie the response set) and count the write only if the page says it succeeded."""
-        attempted[name] += 1
         location = response.headers.get("Location", "")
         if response.status_code != 302 or location != expected_location:
             response.failure(f"{response.status_code} to {location or 'nowhere'}")
@@ -167,7 +164,6 @@ class Admin(HttpUser):
         found = SWITCH_VALUE.search(body)
         self.switch_to = found.group(1) if found else self.switch_to
         name = TOGGLE + "inbound recording"
-        attempted[name] += 1
         with self.post(
             name,
             toggle["post"],
