@@ -26,31 +26,40 @@ from subscriptions.action_forms import (
 )
 from subscriptions.models import CancellationFeedback, Product, SpareNumber, Subscription
 from subscriptions.policy import NUMBER_KINDS, Action
-from subscriptions.selectors import decision_context, decision_for
+from subscriptions.selectors import DecisionContext, decision_context, decision_for
 from subscriptions.views import subscription_page
 
 Kind = Product.Kind
 
 
-def _load(request: HttpRequest, pk: int, kinds=None) -> Subscription:
-    """A subscription this member may see, with what the engine reads; 404 otherwise."""
-    subscriptions = Subscription.objects.visible_to(request.membership).with_page_relations()
+def _context(request: HttpRequest) -> DecisionContext:
+    # One DecisionContext per request: a page asks for several decisions (View or Change
+    # Plan, one per plan offered) and each would otherwise read the same three tables.
+    if not hasattr(request, "decision_context"):
+        request.decision_context = decision_context(organization=request.organization)
+    return request.decision_context
+
+
+def _load(
+    request: HttpRequest, pk: int, kinds=None, *, context: DecisionContext | None = None
+) -> Subscription:
+    """A subscription this member may see, with what the engine reads; 404 otherwise.
+    Pages that decide pass their `context`: the product then comes from its catalog."""
+    subscriptions = Subscription.objects.visible_to(request.membership).with_page_relations(
+        products=context.products if context else None
+    )
     if kinds:
         subscriptions = subscriptions.filter(product__kind__in=kinds)
     return get_object_or_404(subscriptions, pk=pk)
 
 
 def _decision(request: HttpRequest, subscription: Subscription, action: Action, **kwargs):
-    # One DecisionContext per request: a page asks for several decisions (View or Change
-    # Plan, one per plan offered) and each would otherwise read the same three tables.
-    if not hasattr(request, "decision_context"):
-        request.decision_context = decision_context(organization=request.organization)
     return decision_for(
         subscription=subscription,
         membership=request.membership,
         action=action,
         today=timezone.localdate(),
-        context=request.decision_context,
+        context=_context(request),
         **kwargs,
     )
 
@@ -82,7 +91,7 @@ def _destructive(request: HttpRequest) -> bool:
 def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """The preview of a cancellation (what goes, when, fee, no refund, fixes first) and the
     confirmation; Cancel Line also asks for the line's number."""
-    subscription = _load(request, pk)
+    subscription = _load(request, pk, context=_context(request))
     action = Action.DELETE if subscription.product.kind == Kind.SIP_TRUNK else Action.CANCEL
     decision = _decision(request, subscription, action)
     number = subscription.number
@@ -140,7 +149,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @membership_required
 def take_fix(request: HttpRequest, pk: int) -> HttpResponse:
     """I1: the member chose a fix instead of cancelling; record it and go to the fix."""
-    subscription = _load(request, pk)
+    subscription = _load(request, pk, context=_context(request))
     decision = _decision(request, subscription, Action.CANCEL)
     form = FixForm(request.POST)
     fixes = {fix.code: fix for fix in decision.fixes_first}
@@ -198,7 +207,7 @@ def reactivate(request: HttpRequest, pk: int) -> HttpResponse:
 @membership_required
 def change_plan(request: HttpRequest, pk: int) -> HttpResponse:
     """View or Change Plan: the plans it may change to, the price difference, when it applies."""
-    subscription = _load(request, pk)
+    subscription = _load(request, pk, context=_context(request))
     decision = _decision(request, subscription, Action.CHANGE_PLAN)
     options = subscription.product.changeable_to.filter(is_active=True).order_by("tier", "name")
     form = ChangePlanForm(request.POST if request.method == "POST" else None, options=options)
@@ -379,7 +388,7 @@ SPARE_NUMBERS_SHOWN = 30
 @membership_required
 def change_number(request: HttpRequest, pk: int) -> HttpResponse:
     """Pick a new number from the free stock; the line keeps its plan and add-ons."""
-    subscription = _load(request, pk, NUMBER_KINDS)
+    subscription = _load(request, pk, NUMBER_KINDS, context=_context(request))
     decision = _decision(request, subscription, Action.CHANGE_NUMBER)
     number = subscription.number
     country = request.GET.get("country", number.country if number else "")[:2].upper()

@@ -197,21 +197,38 @@ class SubscriptionQuerySet(models.QuerySet):
         """Live subscriptions whose term ends within `days` days of `today` (both included)."""
         return self.live().filter(term_end__gte=today, term_end__lte=today + timedelta(days=days))
 
-    def with_page_relations(self) -> "SubscriptionQuerySet":
+    def with_page_relations(self, products: dict | None = None) -> "SubscriptionQuerySet":
         """Everything a list or details page and `selectors.decisions_for` read, in a fixed
         number of queries: the product, the assignee, the phone number, the parent line, a
         scheduled plan, and the add-ons with the same relations. (Plan options come from
-        `selectors.decision_context`, once per page, not per row.)"""
-        return self.select_related(
-            "product", "assigned_to", "phone_number", "parent", "scheduled_product"
-        ).prefetch_related(
-            Prefetch(
-                "addons",
-                queryset=Subscription.objects.select_related(
-                    "product", "assigned_to", "phone_number", "scheduled_product"
-                ).order_by("product__name", "id"),
-            ),
+        `selectors.decision_context`, once per page, not per row.)
+
+        With `products` (the whole catalog by id: `DecisionContext.products`), each row's
+        product and scheduled plan are taken from it instead of joined: two joins fewer per
+        query, which is much of what the database and the ORM spend on these wide reads."""
+        joined = ("assigned_to", "phone_number")
+        if products is None:
+            joined += ("product", "scheduled_product")
+        addons = Subscription.objects.select_related(*joined).order_by("product__name", "id")
+        return (
+            self.select_related(*joined, "parent")
+            .prefetch_related(Prefetch("addons", queryset=addons._given(products)))
+            ._given(products)
         )
+
+    def _given(self, products: dict | None) -> "SubscriptionQuerySet":
+        if products is None:
+            return self
+        clone = self._chain()
+        # Django's own way for a queryset to attach objects it already has (a related
+        # manager gives each row its known parent): every row whose product_id is in
+        # `products` gets that instance, as a select_related would, without the join.
+        clone._known_related_objects = {
+            **clone._known_related_objects,
+            Subscription._meta.get_field("product"): products,
+            Subscription._meta.get_field("scheduled_product"): products,
+        }
+        return clone
 
 
 class Subscription(models.Model):

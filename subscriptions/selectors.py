@@ -1,9 +1,10 @@
 """Reads that feed the policy engine: models in, plain facts and decisions out.
 
-Pages load subscriptions with `Subscription.objects.with_page_relations()`, build one
-`DecisionContext` per request with `decision_context(organization=...)` (three
-queries), then call `decisions_for(...)` per row: with those relations loaded it
-runs no query at all, so a page's query count does not grow with its rows.
+Pages build one `DecisionContext` per request with `decision_context(organization=...)`
+(three queries), load subscriptions with
+`Subscription.objects.with_page_relations(products=context.products)`, then call
+`decisions_for(...)` per row: with those relations loaded it runs no query at all, so a
+page's query count does not grow with its rows.
 Services call `decision_for(...)` again on the locked row before they write.
 
 Public names (kept stable for the pages): `DecisionContext`, `decision_context`,
@@ -35,36 +36,45 @@ from subscriptions.policy import (
 
 @dataclass(frozen=True)
 class DecisionContext:
-    """What every row of a page shares: the people a reason may name, and the plans each
-    product may change to (`plan_options[product_id]`, smallest tier first)."""
+    """What every row of a page shares: the people a reason may name, the catalog's
+    products by id (`products`, for `SubscriptionQuerySet.with_page_relations`), and the
+    plans each product may change to (`plan_options[product_id]`, smallest tier first)."""
 
     super_admin_names: tuple[str, ...] = ()
     account_manager_name: str = ""
     support_email: str = ""
     plan_options: dict[int, tuple[PlanOption, ...]] = field(default_factory=dict)
+    products: dict[int, Product] = field(default_factory=dict)
 
 
 def decision_context(*, organization: Organization) -> DecisionContext:
-    """The organization's Super Admins and account manager, and the catalog's plan options:
-    two queries, however many rows the page shows."""
-    super_admins = (
-        Membership.objects.super_admins()
+    """The organization's Super Admins and account manager, and the catalog with its plan
+    options: three small queries, however many rows the page shows."""
+    # Only the two columns a reason names: no model instances to build for them.
+    super_admin_names = tuple(
+        full_name or email
+        for full_name, email in Membership.objects.super_admins()
         .filter(organization_id=organization.pk)
-        .select_related("user")
         .order_by("user__full_name", "user__email")
+        .values_list("user__full_name", "user__email")
     )
     # Every page's membership query selects the account manager with the organization.
     manager = organization.account_manager
     manager_name = (manager.full_name or manager.email) if manager else ""
-    # The catalog is small: one query for all of its plan options beats one per row.
+    # The catalog is small (tens of products): read whole, it gives every row its product
+    # and every product its plan options, instead of joins and a query per row.
+    products = {product.pk: product for product in Product.objects.order_by()}
     options: dict[int, list[PlanOption]] = defaultdict(list)
-    for edge in Product.changeable_to.through.objects.select_related("to_product"):
-        options[edge.from_product_id].append(plan_option(product=edge.to_product))
+    for from_id, to_id in Product.changeable_to.through.objects.values_list(
+        "from_product_id", "to_product_id"
+    ):
+        options[from_id].append(plan_option(product=products[to_id]))
     return DecisionContext(
-        super_admin_names=tuple(m.user.display_name for m in super_admins),
+        super_admin_names=super_admin_names,
         account_manager_name=manager_name,
         support_email=organization.contact_email,
         plan_options={pk: _smallest_first(plans) for pk, plans in options.items()},
+        products=products,
     )
 
 

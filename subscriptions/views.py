@@ -125,16 +125,18 @@ def _rows(
     ]
 
 
-def _visible(request: HttpRequest):
-    return Subscription.objects.visible_to(request.membership).with_page_relations()
+def _visible(request: HttpRequest, context: DecisionContext):
+    return Subscription.objects.visible_to(request.membership).with_page_relations(
+        products=context.products
+    )
 
 
-def _page_of(request: HttpRequest, kinds, *, live_only: bool = True):
+def _page_of(request: HttpRequest, kinds, context: DecisionContext, *, live_only: bool = True):
     # The products' ids as literals, not a join on their kind: the planner then sees from
     # its statistics that an organization's 10,000 numbers are not its one Call Insights
     # plan, and reads that plan by index instead of hashing every subscription.
-    products = list(Product.objects.filter(kind__in=kinds).values_list("pk", flat=True))
-    subscriptions = _visible(request).filter(product_id__in=products)
+    products = [pk for pk, product in context.products.items() if product.kind in kinds]
+    subscriptions = _visible(request, context).filter(product_id__in=products)
     if live_only:
         subscriptions = subscriptions.live()
     return subscriptions.order_by("product__kind", "product__tier", "label", "id")
@@ -198,11 +200,11 @@ def numbers(request: HttpRequest) -> HttpResponse:
     filtered = form.filter(visible).order_by("e164").only("subscription_id")
     page = Paginator(filtered, NUMBERS_PAGE_SIZE).get_page(request.GET.get("page"))
     ids = [number.subscription_id for number in page.object_list]
+    context = decision_context(organization=request.organization)
     # Through visible_to again: a number's copied organization is never the only guard.
-    subscriptions = _visible(request).in_bulk(ids)
+    subscriptions = _visible(request, context).in_bulk(ids)
     query = request.GET.copy()
     query.pop("page", None)
-    context = decision_context(organization=request.organization)
     return render(
         request,
         "subscriptions/numbers.html",
@@ -275,13 +277,13 @@ def numbers_csv(request: HttpRequest) -> HttpResponse:
 @membership_required
 def number_detail(request: HttpRequest, pk: int, fragment: str = "") -> HttpResponse:
     """A number's page; `fragment` renders one switch only (after an htmx POST)."""
+    context = decision_context(organization=request.organization)
     subscription = get_object_or_404(
-        _visible(request)
+        _visible(request, context)
         .filter(product__kind__in=NUMBER_KINDS)
         .prefetch_related("phone_number__blocked"),
         pk=pk,
     )
-    context = decision_context(organization=request.organization)
     row = _rows(
         [subscription],
         membership=request.membership,
@@ -329,10 +331,10 @@ LICENSES_PAGE_SIZE = 25  # as Numbers: every row carries an assign form and its 
 @membership_required
 def licenses(request: HttpRequest) -> HttpResponse:
     context = decision_context(organization=request.organization)
-    user_licenses = _page_of(request, [Kind.USER_LICENSE])
+    user_licenses = _page_of(request, [Kind.USER_LICENSE], context)
     page = page_by_ids(user_licenses, request.GET.get("page"), LICENSES_PAGE_SIZE)
     contact_center = _rows(
-        _page_of(request, [Kind.CONTACT_CENTER_LICENSE]),
+        _page_of(request, [Kind.CONTACT_CENTER_LICENSE], context),
         membership=request.membership,
         context=context,
     )
@@ -355,7 +357,9 @@ def licenses(request: HttpRequest) -> HttpResponse:
 def trunks(request: HttpRequest) -> HttpResponse:
     context = decision_context(organization=request.organization)
     rows = _rows(
-        _page_of(request, [Kind.SIP_TRUNK]), membership=request.membership, context=context
+        _page_of(request, [Kind.SIP_TRUNK], context),
+        membership=request.membership,
+        context=context,
     )
     return render(request, "subscriptions/trunks.html", {"rows": rows})
 
@@ -372,8 +376,11 @@ def settings_index(request: HttpRequest, fragment: str = "") -> HttpResponse:
 
 def _plan_page(request: HttpRequest, kind: str, template: str) -> HttpResponse:
     context = decision_context(organization=request.organization)
-    rows = _rows(_page_of(request, [kind]), membership=request.membership, context=context)
-    catalog = Product.objects.filter(kind=kind, is_active=True).order_by("tier", "name")
+    rows = _rows(_page_of(request, [kind], context), membership=request.membership, context=context)
+    catalog = sorted(
+        (p for p in context.products.values() if p.kind == kind and p.is_active),
+        key=lambda product: (product.tier, product.name),
+    )
     return render(request, template, {"rows": rows, "catalog": catalog})
 
 
@@ -390,7 +397,9 @@ def number_testing(request: HttpRequest) -> HttpResponse:
 @membership_required
 def jetpacks(request: HttpRequest) -> HttpResponse:
     context = decision_context(organization=request.organization)
-    rows = _rows(_page_of(request, [Kind.JETPACK]), membership=request.membership, context=context)
+    rows = _rows(
+        _page_of(request, [Kind.JETPACK], context), membership=request.membership, context=context
+    )
     return render(
         request, "subscriptions/jetpacks.html", {"rows": rows, "decision_context": context}
     )
@@ -405,7 +414,7 @@ def member_plans(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(memberships.select_related("user"), pk=pk)
     context = decision_context(organization=request.organization)
     held = (
-        _visible(request)
+        _visible(request, context)
         .filter(assigned_to_id=person.user_id)
         .exclude(product__kind=Kind.ADDON)
         .order_by("product__kind", "phone_number__e164", "id")

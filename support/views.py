@@ -196,8 +196,11 @@ def case_request(request: HttpRequest, subscription_pk: int, action: str) -> Htt
     """Open a case from a subscription's decision: a Cancellation Request (A2, A3, A5, A6,
     A11), a quote case for the account manager (A12), or a change request. The engine is
     asked again here and in the service; a refusal shows its reason."""
+    context = decision_context(organization=request.organization)
     subscription = get_object_or_404(
-        Subscription.objects.visible_to(request.membership).with_page_relations(),
+        Subscription.objects.visible_to(request.membership).with_page_relations(
+            products=context.products
+        ),
         pk=subscription_pk,
     )
     try:
@@ -206,7 +209,6 @@ def case_request(request: HttpRequest, subscription_pk: int, action: str) -> Htt
         raise Http404("No such request.") from None
     if action not in REQUESTABLE:
         raise Http404("No such request.")
-    context = decision_context(organization=request.organization)
     decision = decision_for(
         subscription=subscription,
         membership=request.membership,
