@@ -24,7 +24,7 @@ def help_index(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     context = {"query": query}
     if query:
-        results = HelpArticle.objects.published().select_related("category").search(query)
+        results = HelpArticle.objects.published().only("title", "slug", "summary").search(query)
         context["page"] = Paginator(results, RESULTS_PAGE_SIZE).get_page(request.GET.get("page"))
         context["pager_query"] = urlencode({"q": query})
     else:

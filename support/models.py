@@ -427,9 +427,11 @@ class HelpArticleQuerySet(models.QuerySet):
             search = SearchQuery(
                 " | ".join(f"{word}:*" for word in words), config="english", search_type="raw"
             )
+            # alias, not annotate: the document is matched and ranked, never sent back.
             return (
-                self.annotate(document=vector, rank=SearchRank(vector, search))
+                self.alias(document=vector)
                 .filter(document=search)
+                .annotate(rank=SearchRank(vector, search))
                 .order_by("-rank", "title")
             )
         score = models.Value(0)
