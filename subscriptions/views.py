@@ -5,7 +5,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -145,15 +145,21 @@ def _page_of(request: HttpRequest, kinds, context: DecisionContext, *, live_only
 def home_context(request: HttpRequest) -> dict:
     """The subscriptions part of Home: what the member can see, and what ends soon."""
     visible = Subscription.objects.visible_to(request.membership).live()
-    # Counted by product from the (organization, state, product) index, without a join;
-    # the few products then say their kind.
-    by_product = dict(visible.values_list("product_id").annotate(total=Count("id")).order_by())
+    # Counted by product, without a join; the few products then say their kind. The seats
+    # of contact-center plans are their quantities, summed in the same pass.
+    by_product = {
+        product_id: (total, quantity)
+        for product_id, total, quantity in visible.values_list("product_id")
+        .annotate(total=Count("id"), quantity=Sum("quantity"))
+        .order_by()
+    }
     counts = Counter()
+    seats = 0
     for product_id, kind in Product.objects.filter(pk__in=by_product).values_list("pk", "kind"):
-        counts[kind] += by_product[product_id]
-    quantities = visible.filter(product__kind=Kind.CONTACT_CENTER_LICENSE).values_list(
-        "quantity", flat=True
-    )
+        total, quantity = by_product[product_id]
+        counts[kind] += total
+        if kind == Kind.CONTACT_CENTER_LICENSE:
+            seats += quantity
     today = timezone.localdate()
     ending = (
         visible.ending_soon(today)
@@ -177,7 +183,7 @@ def home_context(request: HttpRequest) -> dict:
                 (Kind.JETPACK, "Jetpacks", "jetpacks"),
             )
         ],
-        "contact_center_seats": sum(quantities),
+        "contact_center_seats": seats,
         "ending_soon": ending,
     }
 

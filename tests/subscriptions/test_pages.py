@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Role
 from subscriptions.models import PhoneNumber, Product, Subscription
@@ -269,6 +270,36 @@ def test_home_counts_what_the_member_can_see_and_what_ends_soon(client_for, orga
     assert holdings["Business numbers"] == 2
     assert list(response.context["ending_soon"]) == [ending]
     assert "+14155550102" in response.content.decode()
+
+
+def test_home_counts_live_holdings_by_kind_and_sums_contact_center_seats(
+    client_for, organization, owner, member
+):
+    seats = ProductFactory(contact_center=True)
+    SubscriptionFactory(organization=organization, product=seats, quantity=5)
+    SubscriptionFactory(organization=organization, product=seats, quantity=3, assigned_to=member)
+    SubscriptionFactory(  # cancelled: neither counted nor seated
+        organization=organization,
+        product=seats,
+        quantity=7,
+        state="cancelled",
+        cancelled_at=timezone.now(),
+    )
+    SubscriptionFactory(organization=organization, product=ProductFactory(user_license=True))
+    make_number(organization, e164="+14155550103", quantity=4)  # a quantity, but no seats
+    make_number(organization, e164="+14155550104", assigned_to=member)
+
+    def home(user):
+        context = client_for(user).get(reverse("home")).context
+        counts = {label: count for label, count, _ in context["holdings"] if count}
+        return counts, context["contact_center_seats"]
+
+    assert home(owner) == (
+        {"Business numbers": 2, "User licenses": 1, "Contact-center license plans": 2},
+        8,
+    )
+    # A Member counts only what is theirs.
+    assert home(member) == ({"Business numbers": 1, "Contact-center license plans": 1}, 3)
 
 
 # --- query counts --------------------------------------------------------------------------
