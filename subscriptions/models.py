@@ -204,8 +204,10 @@ class SubscriptionQuerySet(models.QuerySet):
         `selectors.decision_context`, once per page, not per row.)
 
         With `products` (the whole catalog by id: `DecisionContext.products`), each row's
-        product and scheduled plan are taken from it instead of joined: two joins fewer per
-        query, which is much of what the database and the ORM spend on these wide reads."""
+        product and scheduled plan are taken from it instead of selected: the query loses
+        the scheduled plan's join and both products' columns, and the product's join too
+        unless a filter or an order still needs it (a kind, the add-ons' names). That is
+        much of what the database and the ORM spend on these wide reads."""
         joined = ("assigned_to", "phone_number")
         if products is None:
             joined += ("product", "scheduled_product")
@@ -222,11 +224,14 @@ class SubscriptionQuerySet(models.QuerySet):
         clone = self._chain()
         # Django's own way for a queryset to attach objects it already has (a related
         # manager gives each row its known parent): every row whose product_id is in
-        # `products` gets that instance, as a select_related would, without the join.
+        # `products` gets that instance, as a select_related would, without the join. A
+        # product missing from it (created since the catalog was read) loads as usual, with
+        # a query. A copy: combining querysets (|, &) updates these dicts in place.
+        catalog = dict(products)
         clone._known_related_objects = {
             **clone._known_related_objects,
-            Subscription._meta.get_field("product"): products,
-            Subscription._meta.get_field("scheduled_product"): products,
+            Subscription._meta.get_field("product"): catalog,
+            Subscription._meta.get_field("scheduled_product"): catalog,
         }
         return clone
 

@@ -68,7 +68,8 @@ def decision_context(*, organization: Organization) -> DecisionContext:
     for from_id, to_id in Product.changeable_to.through.objects.values_list(
         "from_product_id", "to_product_id"
     ):
-        options[from_id].append(plan_option(product=products[to_id]))
+        if to_id in products:  # else added after the catalog was read: offered next time
+            options[from_id].append(plan_option(product=products[to_id]))
     return DecisionContext(
         super_admin_names=super_admin_names,
         account_manager_name=manager_name,
