@@ -1,0 +1,71 @@
+"""`{% row_url %}` gives exactly what `{% url %}` gives, reversing each URL name once."""
+
+import re
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.conf import settings
+from django.template import Context, Template
+from django.test import override_settings
+from django.urls import NoReverseMatch, get_script_prefix, reverse, set_script_prefix
+
+from portal.templatetags import row_urls
+
+TEMPLATES = Path(settings.BASE_DIR) / "templates"
+# Every URL name the portal's templates give to row_url.
+NAMES = sorted(
+    {
+        name
+        for template in TEMPLATES.rglob("*.html")
+        for name in re.findall(r"\{% row_url '(\w+)'", template.read_text())
+    }
+)
+
+
+def _render(source: str, **context) -> str:
+    return Template("{% load row_urls %}" + source).render(Context(context))
+
+
+def test_the_templates_use_it_for_the_row_pages():
+    assert {"number_detail", "subscription_cancel", "member_remove", "case_detail"} <= set(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("pk", [0, 1, 42, 10**12])
+def test_it_gives_what_url_gives(name, pk):
+    assert _render("{% row_url name pk %}", name=name, pk=pk) == _render(
+        "{% url name pk %}", name=name, pk=pk
+    )
+
+
+def test_it_follows_the_script_prefix_and_the_urlconf():
+    previous = get_script_prefix()
+    set_script_prefix("/portal/")
+    try:
+        assert row_urls.row_url("number_detail", 7) == reverse("number_detail", args=[7])
+        assert row_urls.row_url("number_detail", 7).startswith("/portal/")
+    finally:
+        set_script_prefix(previous)
+    with override_settings(ROOT_URLCONF="tests.portal.row_urls_conf"):
+        assert row_urls.row_url("number_detail", 7) == "/elsewhere/7/numbers/"
+    assert row_urls.row_url("number_detail", 7) == reverse("number_detail", args=[7])
+
+
+def test_anything_but_a_plain_id_goes_to_reverse_as_url_would():
+    assert row_urls.row_url("number_detail", "7") == reverse("number_detail", args=["7"])
+    for wrong in (-1, True, None, "seven"):
+        with pytest.raises(NoReverseMatch):
+            row_urls.row_url("number_detail", wrong)
+    with pytest.raises(NoReverseMatch):  # a URL of two arguments, given one
+        row_urls.row_url("case_request", 7)
+
+
+def test_a_page_of_rows_reverses_each_name_once():
+    row_urls._around_id.cache_clear()
+    with mock.patch.object(row_urls, "reverse", wraps=reverse) as reversing:
+        html = _render(
+            "{% for pk in pks %}{% row_url 'number_detail' pk %} {% endfor %}", pks=[3, 4, 5]
+        )
+    assert html.split() == [reverse("number_detail", args=[pk]) for pk in (3, 4, 5)]
+    assert reversing.call_count == 1
