@@ -1,5 +1,7 @@
 """The Accounts (team) page: who sees what, and who may invite, change roles and remove."""
 
+import re
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -37,6 +39,19 @@ def test_super_admins_see_management(client_for, owner, member):
     content = client_for(owner).get(reverse("team")).content.decode()
     assert "Send invitation" in content
     assert "Change role" in content
+
+
+def test_each_role_picker_offers_every_role_with_the_members_own_chosen(
+    client_for, organization, owner, admin_user, member
+):
+    content = client_for(owner).get(reverse("team")).content.decode()
+    for person in (owner, admin_user, member):
+        membership = membership_of(person, organization)
+        start = content.index(f'id="role-{membership.pk}"')
+        picker = content[start : content.index("</select>", start)]
+        offered = re.findall(r'<option value="(\w+)"( selected)?>', picker)
+        assert [value for value, _ in offered] == list(Role.values)
+        assert [value for value, chosen in offered if chosen] == [membership.role]
 
 
 @pytest.mark.parametrize(
