@@ -2,8 +2,8 @@
 
 Django's filter parses its format on every use and calls a method per letter, with a
 lazy translation per month name: about 40 to 60 µs a date here. Activity draws two dates
-on each of its 50 rows, Support two on each of 25, a case two per message; drawing them
-took a quarter of Activity's time. For the formats the portal's templates use, this
+on each of its 50 rows, Support two on each of 25, a case two per message (this filter
+took Activity from 3.7 to 3.3 times the bare page). For the formats the templates use, this
 filter writes the same text directly; any other format, and anything that is not a date
 or datetime, goes to Django's filter. It is installed as a template builtin
 (`TEMPLATES` in settings), so `{{ value|date:"j M Y" }}` everywhere uses it, admin
