@@ -4,7 +4,8 @@
   instead of counting every matching row (for long, ever-growing lists such as the
   audit log, where a total is of no use to anyone).
 - `page_by_ids`: a counted page that sorts only the matching rows' ids, then loads the
-  page's rows with their joins (sorting every full row with its joins costs far more).
+  page's rows with their joins (sorting every full row with its joins costs far more);
+  the ids may be another model's, loaded by another queryset.
 - `distinct_values`: the distinct values of one column within an organization, read
   by probing an index once per value (a "loose index scan", written as a recursive
   query that PostgreSQL and SQLite both run) instead of reading every row.
@@ -59,10 +60,15 @@ def uncounted_page(queryset, number, per_page: int) -> UncountedPage:
     return UncountedPage(object_list=rows[:per_page], number=page, has_next=len(rows) > per_page)
 
 
-def page_by_ids(queryset, number, per_page: int) -> Page:
-    """Django's page `number` of an ordered queryset, its object_list loaded by id."""
-    page = Paginator(queryset.values_list("pk", flat=True), per_page).get_page(number)
-    loaded = queryset.in_bulk(list(page.object_list))
+def page_by_ids(queryset, number, per_page: int, *, ids: str = "pk", load=None) -> Page:
+    """Django's page `number` of an ordered queryset, its object_list loaded by id.
+
+    `ids` names the column holding the ids to load and `load` the queryset that loads
+    them, when they are another model's (Numbers pages over phone numbers and shows their
+    subscriptions); by default the queryset's own primary keys, loaded by the queryset.
+    """
+    page = Paginator(queryset.values_list(ids, flat=True), per_page).get_page(number)
+    loaded = (queryset if load is None else load).in_bulk(list(page.object_list))
     # A row deleted between the two reads is left out rather than failing the page.
     page.object_list = [loaded[pk] for pk in page.object_list if pk in loaded]
     return page

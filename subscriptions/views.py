@@ -4,7 +4,6 @@ import csv
 from collections import Counter
 from dataclasses import dataclass
 
-from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -200,12 +199,15 @@ def numbers(request: HttpRequest) -> HttpResponse:
     # from one index range, then only those 25 subscriptions load with their relations.
     visible = PhoneNumber.objects.visible_to(request.membership)
     form = _number_filter_form(request, visible)
-    filtered = form.filter(visible).order_by("e164").only("subscription_id")
-    page = Paginator(filtered, NUMBERS_PAGE_SIZE).get_page(request.GET.get("page"))
-    ids = [number.subscription_id for number in page.object_list]
     context = decision_context(organization=request.organization)
-    # Through visible_to again: a number's copied organization is never the only guard.
-    subscriptions = _visible(request, context).in_bulk(ids)
+    page = page_by_ids(
+        form.filter(visible).order_by("e164"),
+        request.GET.get("page"),
+        NUMBERS_PAGE_SIZE,
+        ids="subscription_id",
+        # Through visible_to again: a number's copied organization is never the only guard.
+        load=_visible(request, context),
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -214,11 +216,7 @@ def numbers(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "rows": _rows(
-                [subscriptions[pk] for pk in ids if pk in subscriptions],
-                membership=request.membership,
-                context=context,
-            ),
+            "rows": _rows(page.object_list, membership=request.membership, context=context),
             "query": query.urlencode(),
         },
     )
