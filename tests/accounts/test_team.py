@@ -278,3 +278,12 @@ def test_the_team_is_searched_filtered_and_paged(client_for, organization, owner
     assert [m.user for m in supers.context["members"]] == [owner]
     # Who the Super Admins are is said whatever the page shows.
     assert owner.email in client.get(reverse("team"), {"page": 2}).content.decode()
+
+
+def test_a_role_picker_for_an_unknown_role_chooses_none():
+    from accounts.templatetags.roles import role_options
+
+    for unknown in ("", "owner", '"><script>'):
+        html = role_options(unknown)
+        assert "selected" not in html and "<script>" not in html
+        assert html.count("<option ") == len(Role.values)
