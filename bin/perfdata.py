@@ -106,6 +106,21 @@ def catalog():
     return number, license_, tiers
 
 
+def seed_large(args, **extra) -> "Seeded":
+    """The large organization of the bench and the load test, at the scale their options
+    (`--numbers`, `--members`, `--licenses`, `--cases`, `--events`) parsed into `args`."""
+    return seed_organization(
+        name="Large Corp",
+        account_id="AC-900001",
+        numbers=args.numbers,
+        members=args.members,
+        licenses=args.licenses,
+        cases=args.cases,
+        events=args.events,
+        **extra,
+    )
+
+
 def seed_organization(
     *,
     name: str,
