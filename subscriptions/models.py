@@ -197,7 +197,9 @@ class SubscriptionQuerySet(models.QuerySet):
         """Live subscriptions whose term ends within `days` days of `today` (both included)."""
         return self.live().filter(term_end__gte=today, term_end__lte=today + timedelta(days=days))
 
-    def with_page_relations(self, products: dict | None = None) -> "SubscriptionQuerySet":
+    def with_page_relations(
+        self, products: dict | None = None, *, addons: bool = True
+    ) -> "SubscriptionQuerySet":
         """Everything a list or details page and `selectors.decisions_for` read, in a fixed
         number of queries: the product, the assignee, the phone number, the parent line, a
         scheduled plan, and the add-ons with the same relations. (Plan options come from
@@ -207,16 +209,21 @@ class SubscriptionQuerySet(models.QuerySet):
         product and scheduled plan are taken from it instead of selected: the query loses
         the scheduled plan's join and both products' columns, and the product's join too
         unless a filter or an order still needs it (a kind, the add-ons' names). That is
-        much of what the database and the ORM spend on these wide reads."""
+        much of what the database and the ORM spend on these wide reads.
+
+        `addons=False` is for rows that cannot be lines (licenses, trunks, plans): only a
+        line has add-ons (`Subscription.clean`), so their query would always come back
+        empty, and it costs as much as loading the rows."""
         joined = ("assigned_to", "phone_number")
         if products is None:
             joined += ("product", "scheduled_product")
-        addons = Subscription.objects.select_related(*joined).order_by("product__name", "id")
-        return (
-            self.select_related(*joined, "parent")
-            .prefetch_related(Prefetch("addons", queryset=addons._given(products)))
-            ._given(products)
-        )
+        queryset = self.select_related(*joined, "parent")
+        if addons:
+            lookup = Subscription.objects.select_related(*joined).order_by("product__name", "id")
+            queryset = queryset.prefetch_related(
+                Prefetch("addons", queryset=lookup._given(products))
+            )
+        return queryset._given(products)
 
     def _given(self, products: dict | None) -> "SubscriptionQuerySet":
         if products is None:
@@ -339,6 +346,25 @@ class Subscription(models.Model):
             PhoneNumber.objects.filter(subscription_id=self.pk).exclude(
                 organization_id=self.organization_id
             ).update(organization_id=self.organization_id)
+
+    def clean(self):
+        super().clean()
+        # Add-ons are features of a line (I6), and the pages rely on it: only lines have
+        # their add-ons read (`with_page_relations(addons=...)`, `subscription_facts_from`).
+        if self.parent_id is None:
+            return
+        parent = self.parent
+        if self.organization_id is None:  # added to a line in admin: the line's organization
+            self.organization_id = parent.organization_id
+        errors = {}
+        if self.product_id is not None and self.product.kind != ProductKind.ADDON:
+            errors["product"] = "Only an add-on belongs to a line: choose an add-on product."
+        if parent.product.kind != ProductKind.LINE:
+            errors["parent"] = "An add-on belongs to a line: choose a line."
+        elif parent.organization_id != self.organization_id:
+            errors["parent"] = "Choose a line of the same organization."
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def number(self) -> "PhoneNumber | None":

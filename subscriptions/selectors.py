@@ -128,7 +128,8 @@ def subscription_facts_from(
     *, subscription: Subscription, membership: Membership
 ) -> SubscriptionFacts:
     """The subscription as `membership` sees it. With `with_page_relations()` it reads
-    only loaded relations (product, phone number, parent, scheduled plan, add-ons)."""
+    only loaded relations (product, phone number, parent, scheduled plan, and a line's
+    add-ons)."""
     number = subscription.number
     parent = subscription.parent if subscription.parent_id else None
     return SubscriptionFacts(
@@ -140,13 +141,14 @@ def subscription_facts_from(
         purchase_channel=subscription.purchase_channel,
         assigned_to_member=_is_for(subscription, membership),
         is_initial_ucaas_trunk=subscription.is_initial_ucaas_trunk,
-        # Add-ons belong to lines, never to other add-ons: an add-on's own are not read.
-        addons=()
-        if subscription.parent_id
-        else tuple(
+        # Add-ons belong to lines (I6, `Subscription.clean`): nothing else has its read,
+        # so pages of licenses or plans need not load them.
+        addons=tuple(
             AddonFacts(id=addon.pk, name=addon.product.name, state=addon.state)
             for addon in subscription.addons.all()
-        ),
+        )
+        if subscription.product.kind == Product.Kind.LINE
+        else (),
         number=number.e164 if number is not None else "",
         calling_mode=number.calling_mode if number is not None else "",
         usage_credits=subscription.usage_credits,

@@ -124,9 +124,9 @@ def _rows(
     ]
 
 
-def _visible(request: HttpRequest, context: DecisionContext):
+def _visible(request: HttpRequest, context: DecisionContext, *, addons: bool = True):
     return Subscription.objects.visible_to(request.membership).with_page_relations(
-        products=context.products
+        products=context.products, addons=addons
     )
 
 
@@ -135,7 +135,10 @@ def _page_of(request: HttpRequest, kinds, context: DecisionContext, *, live_only
     # its statistics that an organization's 10,000 numbers are not its one Call Insights
     # plan, and reads that plan by index instead of hashing every subscription.
     products = [pk for pk, product in context.products.items() if product.kind in kinds]
-    subscriptions = _visible(request, context).filter(product_id__in=products)
+    # Only lines have add-ons: pages of licenses, trunks or plans skip their query.
+    subscriptions = _visible(request, context, addons=Kind.LINE in kinds).filter(
+        product_id__in=products
+    )
     if live_only:
         subscriptions = subscriptions.live()
     return subscriptions.order_by("product__kind", "product__tier", "label", "id")

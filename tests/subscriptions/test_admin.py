@@ -170,3 +170,42 @@ def test_a_subscription_saved_in_admin_is_audited_in_its_organization(client, st
     event = AuditEvent.objects.get(action="admin.subscription_changed")
     assert event.organization == organization
     assert event.after == {"label": "New name"}
+
+
+def test_i6_an_add_on_added_to_a_line_in_admin_takes_its_organization(client, staff, organization):
+    line = SubscriptionFactory(organization=organization, product=ProductFactory(line=True))
+    client.force_login(staff)
+    url = reverse("admin:subscriptions_subscription_change", args=[line.pk])
+    form = {
+        "organization": organization.pk,
+        "product": line.product.pk,
+        "label": "",
+        "state": "active",
+        "quantity": 1,
+        "term_start": line.term_start.isoformat(),
+        "term_end": line.term_end.isoformat(),
+        "usage_credits": "0",
+        "purchase_channel": "portal",
+        "phone_number-TOTAL_FORMS": "0",
+        "phone_number-INITIAL_FORMS": "0",
+        "phone_number-MIN_NUM_FORMS": "0",
+        "phone_number-MAX_NUM_FORMS": "1",
+        "addons-TOTAL_FORMS": "1",
+        "addons-INITIAL_FORMS": "0",
+        "addons-MIN_NUM_FORMS": "0",
+        "addons-MAX_NUM_FORMS": "1000",
+        "addons-0-parent": line.pk,
+        "addons-0-state": "active",
+        "addons-0-term_start": line.term_start.isoformat(),
+        "addons-0-term_end": line.term_end.isoformat(),
+    }
+    # A product that is not an add-on is refused, and nothing is saved.
+    response = client.post(url, {**form, "addons-0-product": ProductFactory(line=True).pk})
+    assert response.status_code == 200
+    assert "Only an add-on belongs to a line" in response.content.decode()
+    assert not line.addons.exists()
+    text_archive = ProductFactory(text_archive=True)
+    response = client.post(url, {**form, "addons-0-product": text_archive.pk})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    addon = line.addons.get()
+    assert (addon.product, addon.organization) == (text_archive, organization)

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
@@ -210,6 +211,26 @@ def test_a_number_carries_its_subscriptions_organization(organization, other_org
     assert number.organization == other_organization
 
 
+def test_i6_only_an_add_on_belongs_to_a_line_of_its_own_organization(
+    organization, other_organization
+):
+    line = SubscriptionFactory(organization=organization, product=ProductFactory(line=True))
+    text_archive = ProductFactory(text_archive=True)
+    SubscriptionFactory.build(organization=organization, product=text_archive, parent=line).clean()
+
+    def refused(field, **values):
+        addon = SubscriptionFactory.build(
+            **{"organization": organization, "product": text_archive, "parent": line, **values}
+        )
+        with pytest.raises(ValidationError) as raised:
+            addon.clean()
+        assert field in raised.value.message_dict
+
+    refused("parent", parent=SubscriptionFactory(organization=organization))  # a number
+    refused("product", product=ProductFactory(line=True))
+    refused("parent", organization=other_organization)
+
+
 def test_of_kind_and_live(holdings, organization):
     holdings["unassigned"].state = Subscription.State.CANCELLED
     holdings["unassigned"].cancelled_at = timezone.now()
@@ -348,6 +369,26 @@ def test_page_relations_take_products_from_the_catalog_instead_of_joining_them(
             today=today,
             context=context,
         )
+
+
+def test_pages_of_licenses_and_plans_skip_the_add_on_query_that_only_lines_need(
+    client_for, organization, owner, django_assert_max_num_queries
+):
+    _page_rows(organization, 2)  # lines with add-ons, and a Call Insights plan
+    SubscriptionFactory(organization=organization, product=ProductFactory(user_license=True))
+    client = client_for(owner)
+    for name, addon_queries in (("licenses", 0), ("call_insights", 0), ("numbers", 1)):
+        with django_assert_max_num_queries(40) as captured:
+            assert client.get(reverse(name)).status_code == 200
+        sql = [q["sql"] for q in captured.captured_queries]
+        assert sum('"parent_id" IN' in q for q in sql) == addon_queries, name
+    # A line's add-ons still stop its Cancel Line (I6); nothing else reads add-ons.
+    membership = membership_of(owner, organization)
+    line = Subscription.objects.with_page_relations().filter(product__kind="line")[0]
+    assert subscription_facts_from(subscription=line, membership=membership).addons
+    plan = Subscription.objects.with_page_relations(addons=False).get(product__kind="call_insights")
+    with django_assert_max_num_queries(0):
+        assert subscription_facts_from(subscription=plan, membership=membership).addons == ()
 
 
 def test_facts_describe_the_subscription_as_the_member_sees_it(organization, member):
