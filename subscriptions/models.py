@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 
 from accounts.models import Role
 from subscriptions.policy import NUMBER_KINDS
@@ -214,15 +214,9 @@ class SubscriptionQuerySet(models.QuerySet):
         `addons=False` is for rows that cannot be lines (licenses, trunks, plans): only a
         line has add-ons (`Subscription.clean`), so their query would always come back
         empty, and it costs as much as loading the rows."""
-        joined = ("assigned_to", "phone_number")
-        if products is None:
-            joined += ("product", "scheduled_product")
-        queryset = self.select_related(*joined, "parent")
+        queryset = self.select_related(*_page_joins(products), "parent")
         if addons:
-            lookup = Subscription.objects.select_related(*joined).order_by("product__name", "id")
-            queryset = queryset.prefetch_related(
-                Prefetch("addons", queryset=lookup._given(products))
-            )
+            queryset = queryset.prefetch_related(_addons_prefetch(products))
         return queryset._given(products)
 
     def _given(self, products: dict | None) -> "SubscriptionQuerySet":
@@ -241,6 +235,26 @@ class SubscriptionQuerySet(models.QuerySet):
             Subscription._meta.get_field("scheduled_product"): catalog,
         }
         return clone
+
+
+def _page_joins(products: dict | None) -> tuple[str, ...]:
+    # Without the catalog, the products come joined; with it, from it (`_given`).
+    joined = ("assigned_to", "phone_number")
+    return joined if products is not None else (*joined, "product", "scheduled_product")
+
+
+def _addons_prefetch(products: dict | None) -> Prefetch:
+    addons = Subscription.objects.select_related(*_page_joins(products))
+    return Prefetch("addons", queryset=addons.order_by("product__name", "id")._given(products))
+
+
+def prefetch_line_addons(subscriptions, products: dict | None = None) -> None:
+    """Load the add-ons of those `subscriptions` that are lines, as `with_page_relations`
+    does for every row: one query, and none when no line is among them. For pages that
+    mix lines with what has no add-ons (Numbers: business numbers and lines), loaded
+    with `with_page_relations(products, addons=False)`."""
+    lines = [s for s in subscriptions if s.product.kind == ProductKind.LINE]
+    prefetch_related_objects(lines, _addons_prefetch(products))
 
 
 class Subscription(models.Model):

@@ -14,7 +14,7 @@ from accounts.access import membership_required
 from accounts.models import Membership
 from portal.paging import distinct_values, page_by_ids
 from subscriptions.forms import NumberFilterForm
-from subscriptions.models import PhoneNumber, Product, Subscription
+from subscriptions.models import PhoneNumber, Product, Subscription, prefetch_line_addons
 from subscriptions.policy import NUMBER_KINDS, Action, Decision, Setting
 from subscriptions.selectors import (
     DecisionContext,
@@ -209,8 +209,9 @@ def numbers(request: HttpRequest) -> HttpResponse:
         NUMBERS_PAGE_SIZE,
         ids="subscription_id",
         # Through visible_to again: a number's copied organization is never the only guard.
-        load=_visible(request, context),
+        load=_visible(request, context, addons=False),
     )
+    prefetch_line_addons(page.object_list, context.products)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
