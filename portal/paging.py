@@ -60,14 +60,21 @@ def uncounted_page(queryset, number, per_page: int) -> UncountedPage:
     return UncountedPage(object_list=rows[:per_page], number=page, has_next=len(rows) > per_page)
 
 
-def page_by_ids(queryset, number, per_page: int, *, ids: str = "pk", load=None) -> Page:
+def page_by_ids(
+    queryset, number, per_page: int, *, ids: str = "pk", load=None, count: int | None = None
+) -> Page:
     """Django's page `number` of an ordered queryset, its object_list loaded by id.
 
     `ids` names the column holding the ids to load and `load` the queryset that loads
     them, when they are another model's (Numbers pages over phone numbers and shows their
     subscriptions); by default the queryset's own primary keys, loaded by the queryset.
+    `count`: the queryset's count, when the page has it already from a query it needed
+    anyway (Licenses counts its free licenses in the same query).
     """
-    page = Paginator(queryset.values_list(ids, flat=True), per_page).get_page(number)
+    paginator = Paginator(queryset.values_list(ids, flat=True), per_page)
+    if count is not None:
+        paginator.count = count  # a cached_property: set, it is not counted again
+    page = paginator.get_page(number)
     loaded = (queryset if load is None else load).in_bulk(list(page.object_list))
     # A row deleted between the two reads is left out rather than failing the page.
     page.object_list = [loaded[pk] for pk in page.object_list if pk in loaded]

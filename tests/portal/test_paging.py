@@ -99,3 +99,13 @@ def test_a_page_by_ids_may_load_another_models_rows(organization, django_assert_
         page = page_by_ids(numbers, "1", 2, ids="subscription_id", load=subscriptions)
         assert [s.phone_number.e164 for s in page] == ["+14155550001"]
     assert page.paginator.count == 3 and page.has_next()
+
+
+def test_a_page_by_ids_takes_a_count_the_page_already_has(organization, django_assert_num_queries):
+    for e164 in ("+14155550003", "+14155550001", "+14155550002"):
+        PhoneNumberFactory(subscription__organization=organization, e164=e164)
+    numbers = PhoneNumber.objects.order_by("e164")
+    with django_assert_num_queries(2):  # the page's ids and its rows: no count
+        page = page_by_ids(numbers, "2", 2, count=3)
+        assert [n.e164 for n in page] == ["+14155550003"]
+    assert page.paginator.num_pages == 2 and page.has_previous() and not page.has_next()

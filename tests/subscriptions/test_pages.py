@@ -68,6 +68,24 @@ def test_a5_only_super_admins_are_offered_license_cancellation(
     assert owner.display_name in as_admin
 
 
+def test_licenses_counts_the_live_licenses_and_those_assigned_to_nobody(
+    client_for, organization, other_organization, owner, member, license_product
+):
+    for assigned_to in (owner, member, None):
+        SubscriptionFactory(
+            organization=organization, product=license_product, assigned_to=assigned_to
+        )
+    SubscriptionFactory(
+        organization=organization,
+        product=license_product,
+        state=Subscription.State.CANCELLED,
+        cancelled_at=timezone.now(),
+    )
+    SubscriptionFactory(organization=other_organization, product=license_product)
+    content = client_for(owner).get(reverse("licenses")).content.decode()
+    assert "3 licenses, 1 not assigned to anyone." in " ".join(content.split())
+
+
 def test_a2_cancelling_a_business_number_is_a_cancellation_request(client_for, organization, owner):
     subscription = make_number(organization)
     content = client_for(owner).get(reverse("number_detail", args=[subscription.pk])).content
