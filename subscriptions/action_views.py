@@ -24,7 +24,13 @@ from subscriptions.action_forms import (
     FixForm,
     SwitchForm,
 )
-from subscriptions.models import CancellationFeedback, Product, SpareNumber, Subscription
+from subscriptions.models import (
+    CancellationFeedback,
+    Product,
+    SpareNumber,
+    Subscription,
+    prefetch_line_addons,
+)
 from subscriptions.policy import NUMBER_KINDS, Action
 from subscriptions.selectors import DecisionContext, decision_context, decision_for
 from subscriptions.views import subscription_page
@@ -45,12 +51,15 @@ def _load(
 ) -> Subscription:
     """A subscription this member may see, with what the engine reads; 404 otherwise.
     Pages that decide pass their `context`: the product then comes from its catalog."""
+    products = context.products if context else None
     subscriptions = Subscription.objects.visible_to(request.membership).with_page_relations(
-        products=context.products if context else None
+        products=products, addons=False
     )
     if kinds:
         subscriptions = subscriptions.filter(product__kind__in=kinds)
-    return get_object_or_404(subscriptions, pk=pk)
+    subscription = get_object_or_404(subscriptions, pk=pk)
+    prefetch_line_addons([subscription], products)  # a line's add-ons; nothing else has any
+    return subscription
 
 
 def _decision(request: HttpRequest, subscription: Subscription, action: Action, **kwargs):
@@ -138,7 +147,9 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
             "decision": decision,
             "form": form,
             "back": _back(subscription),
-            "addons": {a.pk: a for a in subscription.addons.all()},
+            "addons": {a.pk: a for a in subscription.addons.all()}
+            if subscription.has_addons
+            else {},
             "decision_list": [decision],
         },
         status=400 if form.errors else 200,

@@ -250,10 +250,11 @@ def _addons_prefetch(products: dict | None) -> Prefetch:
 
 def prefetch_line_addons(subscriptions, products: dict | None = None) -> None:
     """Load the add-ons of those `subscriptions` that are lines, as `with_page_relations`
-    does for every row: one query, and none when no line is among them. For pages that
-    mix lines with what has no add-ons (Numbers: business numbers and lines), loaded
-    with `with_page_relations(products, addons=False)`."""
-    lines = [s for s in subscriptions if s.product.kind == ProductKind.LINE]
+    does for every row: one query, and none when no line is among them. For rows loaded
+    with `with_page_relations(products, addons=False)` that may be lines or not (Numbers,
+    a number's page, a member's Plans, the action pages); read the add-ons of those whose
+    `has_addons` is true only."""
+    lines = [s for s in subscriptions if s.has_addons]
     prefetch_related_objects(lines, _addons_prefetch(products))
 
 
@@ -391,6 +392,11 @@ class Subscription(models.Model):
     @property
     def is_live(self) -> bool:
         return self.state != self.State.CANCELLED
+
+    @property
+    def has_addons(self) -> bool:
+        """Whether it can have add-ons: only a line can (I6, `clean`)."""
+        return self.product.kind == ProductKind.LINE
 
 
 class PhoneNumberQuerySet(models.QuerySet):

@@ -147,7 +147,7 @@ def subscription_facts_from(
             AddonFacts(id=addon.pk, name=addon.product.name, state=addon.state)
             for addon in subscription.addons.all()
         )
-        if subscription.product.kind == Product.Kind.LINE
+        if subscription.has_addons
         else (),
         number=number.e164 if number is not None else "",
         calling_mode=number.calling_mode if number is not None else "",

@@ -284,18 +284,20 @@ def number_detail(request: HttpRequest, pk: int, fragment: str = "") -> HttpResp
     """A number's page; `fragment` renders one switch only (after an htmx POST)."""
     context = decision_context(organization=request.organization)
     subscription = get_object_or_404(
-        _visible(request, context)
+        _visible(request, context, addons=False)
         .filter(product__kind__in=NUMBER_KINDS)
         .prefetch_related("phone_number__blocked"),
         pk=pk,
     )
+    prefetch_line_addons([subscription], context.products)
     row = _rows(
         [subscription],
         membership=request.membership,
         context=context,
         actions=NUMBER_DETAIL_ACTIONS,
     )[0]
-    addon_rows = _rows(subscription.addons.all(), membership=request.membership, context=context)
+    addons = subscription.addons.all() if subscription.has_addons else ()
+    addon_rows = _rows(addons, membership=request.membership, context=context)
     settings = [Setting.INBOUND_RECORDING]
     if subscription.product.kind == Kind.LINE:
         settings.append(Setting.CALLING_MODE)
@@ -424,17 +426,20 @@ def member_plans(request: HttpRequest, pk: int) -> HttpResponse:
         memberships = memberships.filter(user=request.user)
     person = get_object_or_404(memberships.select_related("user"), pk=pk)
     context = decision_context(organization=request.organization)
-    held = (
-        _visible(request, context)
+    held = list(
+        _visible(request, context, addons=False)
         .filter(assigned_to_id=person.user_id)
         .exclude(product__kind=Kind.ADDON)
         .order_by("product__kind", "phone_number__e164", "id")
     )
+    prefetch_line_addons(held, context.products)
     rows = _rows(held, membership=request.membership, context=context)
     addon_rows = {
         row.subscription.pk: _rows(
             row.subscription.addons.all(), membership=request.membership, context=context
         )
+        if row.subscription.has_addons
+        else []
         for row in rows
     }
     return render(

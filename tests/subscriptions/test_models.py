@@ -403,6 +403,41 @@ def test_pages_of_licenses_and_plans_skip_the_add_on_query_that_only_lines_need(
         assert subscription_facts_from(subscription=plan, membership=membership).addons == ()
 
 
+def test_a_subscriptions_own_pages_read_add_ons_for_a_line_only(
+    client_for, organization, owner, django_assert_max_num_queries
+):
+    number = PhoneNumberFactory(
+        subscription__organization=organization, subscription__assigned_to=owner
+    ).subscription
+    line = PhoneNumberFactory(
+        subscription__organization=organization,
+        subscription__product=ProductFactory(line=True),
+        subscription__assigned_to=owner,
+    ).subscription
+    SubscriptionFactory(
+        organization=organization,
+        product=ProductFactory(text_archive=True, name="Text Archive"),
+        parent=line,
+    )
+    client = client_for(owner)
+    own_plans = reverse("member_plans", args=[membership_of(owner, organization).pk])
+    for url, addon_queries in (
+        (reverse("number_detail", args=[number.pk]), 0),
+        (reverse("subscription_cancel", args=[number.pk]), 0),
+        (reverse("number_detail", args=[line.pk]), 1),
+        (reverse("subscription_cancel", args=[line.pk]), 1),
+        (own_plans, 1),  # the number and the line: one query for the line's
+    ):
+        with django_assert_max_num_queries(40) as captured:
+            response = client.get(url)
+        assert response.status_code == 200, url
+        sql = [q["sql"] for q in captured.captured_queries]
+        assert sum('"parent_id" IN' in q for q in sql) == addon_queries, url
+    # The line's Cancel Line names its add-on, on its page and on the member's Plans (I6).
+    for url in (reverse("number_detail", args=[line.pk]), own_plans):
+        assert "Text Archive" in client.get(url).content.decode()
+
+
 def test_facts_describe_the_subscription_as_the_member_sees_it(organization, member):
     line = PhoneNumberFactory(
         e164="+447700900123",
