@@ -1,7 +1,8 @@
 """Seed data for the benchmark (`bin/bench`) and the load test (`bin/loadtest`).
 
 `seed_organization` builds one organization at a given scale with bulk inserts:
-members, numbers (with their subscriptions), user licenses, a Call Insights plan
+members, numbers (with their subscriptions; one in seven a line with a call-recording
+add-on, as organizations that give people lines have), user licenses, a Call Insights plan
 with other tiers to change to, support cases with a thread, and audit events. The
 two scripts import it so that both measure the same shape of customer.
 Run it only against a throw-away database: it writes without the services (no
@@ -16,6 +17,9 @@ from django.utils import timezone
 
 PASSWORD = "bench-password-not-secret"  # noqa: S105 (throw-away databases only)
 COUNTRIES = ["US", "GB", "DE", "FR", "NL", "AU"]
+# One number in seven is a line with an add-on: the first page of Numbers shows four, and
+# the Super Admin holds a few. (Not one in five or ten: the Super Admin holds every 500th.)
+LINE_EVERY = 7
 # Case subjects cycle through these: a search for one word matches one case in eight.
 TOPICS = [
     "number porting",
@@ -88,6 +92,24 @@ def catalog():
             "cancel_min_role": Role.SUPER_ADMIN,
         },
     )
+    line, _ = Product.objects.get_or_create(
+        name="Bench line",
+        defaults={
+            "kind": Product.Kind.LINE,
+            "price": 15,
+            "cancel_channel": Product.CancelChannel.NOW,
+            "cancel_irreversible": True,
+        },
+    )
+    recording, _ = Product.objects.get_or_create(
+        name="Bench call recording",
+        defaults={
+            "kind": Product.Kind.ADDON,
+            "addon_code": Product.AddonCode.CALL_RECORDING,
+            "price": 4,
+            "cancel_channel": Product.CancelChannel.NOW,
+        },
+    )
     tiers = []
     for n in (1, 2, 3):
         tier, _ = Product.objects.get_or_create(
@@ -103,7 +125,7 @@ def catalog():
         tiers.append(tier)
     for tier in tiers:
         tier.changeable_to.set([t for t in tiers if t != tier])
-    return number, license_, tiers
+    return number, line, recording, license_, tiers
 
 
 def seed_large(args, **extra) -> "Seeded":
@@ -140,7 +162,7 @@ def seed_organization(
     from subscriptions.models import PhoneNumber, Subscription
     from support.models import Case, CaseState, Message
 
-    number_plan, license_plan, tiers = catalog()
+    number_plan, line_plan, recording_plan, license_plan, tiers = catalog()
     password = make_password(PASSWORD)
     domain = f"{account_id.lower()}.bench.example"
     organization = Organization.objects.create(name=name, account_id=account_id)
@@ -170,12 +192,26 @@ def seed_organization(
         (
             Subscription(
                 organization=organization,
-                product=number_plan,
+                product=line_plan if i % LINE_EVERY == 0 else number_plan,
                 term_start=start,
                 term_end=end,
                 assigned_to=users[i % members] if i % 3 != 2 else None,
             )
             for i in range(numbers)
+        ),
+        batch_size=2000,
+    )
+    # Each line has a call-recording add-on, which its Cancel Line must name first (I6).
+    Subscription.objects.bulk_create(
+        (
+            Subscription(
+                organization=organization,
+                product=recording_plan,
+                term_start=start,
+                term_end=end,
+                parent=line,
+            )
+            for line in number_subscriptions[::LINE_EVERY]
         ),
         batch_size=2000,
     )
