@@ -95,3 +95,7 @@ def test_safe_text_still_goes_through_urlize():
     # urlize does not escape text already marked safe; the shortcut must not either.
     safe = mark_safe("<b>kept</b> as it was")
     assert thread_text(safe) == through_urlize(safe) == "<b>kept</b> as it was"
+
+
+def test_a_www_address_links_over_https():
+    assert 'href="https://www.example.io"' in thread_text("See www.example.io.")
