@@ -202,7 +202,7 @@ class SubscriptionQuerySet(models.QuerySet):
     ) -> "SubscriptionQuerySet":
         """Everything a list or details page and `selectors.decisions_for` read, in a fixed
         number of queries: the product, the assignee, the phone number, the parent line, a
-        scheduled plan, and the add-ons with the same relations. (Plan options come from
+        scheduled plan, and the add-ons with their products. (Plan options come from
         `selectors.decision_context`, once per page, not per row.)
 
         With `products` (the whole catalog by id: `DecisionContext.products`), each row's
@@ -214,7 +214,10 @@ class SubscriptionQuerySet(models.QuerySet):
         `addons=False` is for rows that cannot be lines (licenses, trunks, plans): only a
         line has add-ons (`Subscription.clean`), so their query would always come back
         empty, and it costs as much as loading the rows."""
-        queryset = self.select_related(*_page_joins(products), "parent")
+        joined = ("assigned_to", "phone_number")
+        if products is None:
+            joined += ("product", "scheduled_product")
+        queryset = self.select_related(*joined, "parent")
         if addons:
             queryset = queryset.prefetch_related(_addons_prefetch(products))
         return queryset._given(products)
@@ -237,15 +240,13 @@ class SubscriptionQuerySet(models.QuerySet):
         return clone
 
 
-def _page_joins(products: dict | None) -> tuple[str, ...]:
-    # Without the catalog, the products come joined; with it, from it (`_given`).
-    joined = ("assigned_to", "phone_number")
-    return joined if products is not None else (*joined, "product", "scheduled_product")
-
-
 def _addons_prefetch(products: dict | None) -> Prefetch:
-    addons = Subscription.objects.select_related(*_page_joins(products))
-    return Prefetch("addons", queryset=addons.order_by("product__name", "id")._given(products))
+    # An add-on has no phone number (`Subscription.number` knows it without a query), and
+    # what is shown of it or decided for it needs its assignee's id only.
+    addons = Subscription.objects.order_by("product__name", "id")
+    if products is None:
+        addons = addons.select_related("product", "scheduled_product")
+    return Prefetch("addons", queryset=addons._given(products))
 
 
 def prefetch_line_addons(subscriptions, products: dict | None = None) -> None:
@@ -383,7 +384,10 @@ class Subscription(models.Model):
 
     @property
     def number(self) -> "PhoneNumber | None":
-        """The phone number of a business number or line, or None (no query when selected)."""
+        """The phone number of a business number or line, or None (no query when selected,
+        and none for other kinds, which never have one: `PhoneNumber.clean`)."""
+        if self.product.kind not in NUMBER_KINDS:
+            return None
         try:
             return self.phone_number
         except ObjectDoesNotExist:

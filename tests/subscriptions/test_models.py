@@ -120,14 +120,16 @@ def test_a_caller_is_blocked_once_per_number():
     refused_by_database(lambda: BlockedNumberFactory(e164="spam"))
 
 
-def test_str_names_the_product_and_its_number_or_label():
+def test_str_names_the_product_and_its_number_or_label(django_assert_num_queries):
     number = PhoneNumberFactory(
         e164="+14155550123", subscription__product__name="Local business number"
     )
     assert str(number.subscription) == "Local business number +14155550123"
-    trunk = SubscriptionFactory(product__name="SIP trunk", label="EU West")
+    trunk = SubscriptionFactory(product__name="SIP trunk", label="EU West", product__sip_trunk=True)
     assert str(trunk) == "SIP trunk EU West"
-    assert trunk.number is None
+    loaded = Subscription.objects.select_related("product").get(pk=trunk.pk)
+    with django_assert_num_queries(0):  # only numbers and lines have one: nothing to ask
+        assert loaded.number is None
 
 
 # --- reads ---------------------------------------------------------------------------
