@@ -219,7 +219,8 @@ class CaseFilterForm(forms.Form):
     )
 
     def filter(self, cases):
-        """Apply the valid filters; an invalid form filters nothing away but says why."""
+        """Apply the valid filters; an invalid form filters nothing away but says why.
+        With nothing to filter, `cases` itself comes back (the dashboard relies on it)."""
         if not self.is_valid():
             return cases
         data = self.cleaned_data

@@ -102,9 +102,17 @@ def _count_case(request: HttpRequest) -> None:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Support (A4): open and pending cases first, filters, search, paging."""
     visible = Case.objects.visible_to(request.membership)
+    counts = case_counts(visible)
     form = CaseFilterForm(request.GET or None)
-    cases = form.filter(visible).for_dashboard()
-    page = page_by_ids(cases, request.GET.get("page"), CASES_PAGE_SIZE)
+    filtered = form.filter(visible)
+    page = page_by_ids(
+        filtered.for_dashboard(),
+        request.GET.get("page"),
+        CASES_PAGE_SIZE,
+        # Nothing filtered away (the form hands back the same queryset): the page's count
+        # is the total the counts already hold.
+        count=counts["total"] if filtered is visible else None,
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -113,7 +121,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "counts": case_counts(visible),
+            "counts": counts,
             "query": query.urlencode(),
             "filtered": bool(form.is_bound and any(form.data.get(f) for f in form.fields)),
         },

@@ -105,6 +105,28 @@ def test_the_dashboard_pages_and_keeps_a_constant_number_of_queries(
     assert len(response.context["page"]) == 25
 
 
+def test_the_dashboard_counts_what_it_lists_with_one_count_when_nothing_is_filtered(
+    client_for, owner, member, organization, django_assert_max_num_queries
+):
+    for _ in range(3):
+        case_of(owner, organization)
+    case_of(owner, organization, closed=True)
+    case_of(member, organization, state="pending")
+
+    def listed(who, **query):
+        client = client_for(who)  # one test client, signed in as `who`
+        client.get(reverse("support"), query)
+        with django_assert_max_num_queries(20) as captured:
+            response = client.get(reverse("support"), query)
+        counted = sum('AS "__count"' in q["sql"] for q in captured.captured_queries)
+        return response.context["page"].paginator.count, counted
+
+    assert listed(owner) == (5, 0)  # the total of the state counts, not counted again
+    assert listed(owner, state="active") == (4, 1)
+    assert listed(owner, state="bogus") == (5, 0)  # an invalid filter filters nothing
+    assert listed(member) == (1, 0)  # a Member's own cases
+
+
 def test_a_case_page_keeps_a_constant_number_of_queries(
     client_for, owner, organization, django_assert_max_num_queries
 ):
