@@ -147,9 +147,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
             "decision": decision,
             "form": form,
             "back": _back(subscription),
-            "addons": {a.pk: a for a in subscription.addons.all()}
-            if subscription.has_addons
-            else {},
+            "addons": {a.pk: a for a in subscription.line_addons},
             "decision_list": [decision],
         },
         status=400 if form.errors else 200,

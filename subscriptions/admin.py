@@ -152,6 +152,13 @@ class SubscriptionAdmin(AuditedAdmin):
     date_hierarchy = "term_end"
     readonly_fields = ("created_at",)
     inlines = [PhoneNumberInline, AddonInline]
+
+    def get_inlines(self, request, obj):
+        # Only a line has add-ons (I6): other subscriptions show no add-ons to add.
+        if obj is not None and obj.product.kind != Product.Kind.LINE:
+            return [PhoneNumberInline]
+        return self.inlines
+
     fieldsets = (
         (None, {"fields": ("organization", "product", "label", "state", "quantity")}),
         ("Term", {"fields": ("term_start", "term_end", "usage_credits", "scheduled_product")}),

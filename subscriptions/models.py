@@ -9,7 +9,7 @@ Public names the pages rely on (keep them stable):
 `Product` (+ `Product.Kind`, `Product.AddonCode`, `Product.BillingPeriod`,
 `Product.CancelChannel`, `Product.ChangeChannel`), `Subscription` (+
 `Subscription.State`, `Subscription.PurchaseChannel`, `Subscription.objects` as a
-`SubscriptionQuerySet`), `PhoneNumber` (+ `PhoneNumber.NumberType`,
+`SubscriptionQuerySet`), `prefetch_line_addons`, `PhoneNumber` (+ `PhoneNumber.NumberType`,
 `PhoneNumber.CallingMode`), `BlockedNumber`, `E164_VALIDATOR`.
 """
 
@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Prefetch, Q, prefetch_related_objects
@@ -160,6 +160,20 @@ class Product(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self):
+        super().clean()
+        if self.pk is None:
+            return
+        # Only a line has add-ons, and only an add-on belongs to a line (I6): a kind change
+        # must not leave subscriptions of this product on the wrong side of that.
+        held = Subscription.objects.filter
+        if self.kind != ProductKind.LINE and held(parent__product=self).exists():
+            raise ValidationError({"kind": "Lines of this product have add-ons: keep it a line."})
+        if self.kind != ProductKind.ADDON and held(product=self, parent__isnull=False).exists():
+            raise ValidationError(
+                {"kind": "Subscriptions of this product are add-ons of lines: keep it an add-on."}
+            )
+
 
 class SubscriptionState(models.TextChoices):
     """Where a subscription stands; `subscriptions.policy.State` mirrors these values."""
@@ -211,9 +225,11 @@ class SubscriptionQuerySet(models.QuerySet):
         unless a filter or an order still needs it (a kind, the add-ons' names). That is
         much of what the database and the ORM spend on these wide reads.
 
-        `addons=False` is for rows that cannot be lines (licenses, trunks, plans): only a
-        line has add-ons (`Subscription.clean`), so their query would always come back
-        empty, and it costs as much as loading the rows."""
+        `addons=False` leaves the add-ons out. Only a line has any (`Subscription.clean`):
+        pages load their rows that way, then `prefetch_line_addons` loads the add-ons of the
+        lines among them, or nothing when there are none. The add-on query of a page of
+        licenses or business numbers would come back empty, and costs as much as loading
+        the rows."""
         joined = ("assigned_to", "phone_number")
         if products is None:
             joined += ("product", "scheduled_product")
@@ -251,11 +267,10 @@ def _addons_prefetch(products: dict | None) -> Prefetch:
 
 def prefetch_line_addons(subscriptions, products: dict | None = None) -> None:
     """Load the add-ons of those `subscriptions` that are lines, as `with_page_relations`
-    does for every row: one query, and none when no line is among them. For rows loaded
-    with `with_page_relations(products, addons=False)` that may be lines or not (Numbers,
-    a number's page, a member's Plans, the action pages); read the add-ons of those whose
-    `has_addons` is true only."""
-    lines = [s for s in subscriptions if s.has_addons]
+    does for every row: one query, and none when no line is among them (or when they are
+    loaded already). For rows loaded with `with_page_relations(products, addons=False)`;
+    read them as `line_addons`."""
+    lines = [s for s in subscriptions if s.can_have_addons]
     prefetch_related_objects(lines, _addons_prefetch(products))
 
 
@@ -365,20 +380,28 @@ class Subscription(models.Model):
 
     def clean(self):
         super().clean()
-        # Add-ons are features of a line (I6), and the pages rely on it: only lines have
-        # their add-ons read (`with_page_relations(addons=...)`, `subscription_facts_from`).
-        if self.parent_id is None:
-            return
-        parent = self.parent
-        if self.organization_id is None:  # added to a line in admin: the line's organization
-            self.organization_id = parent.organization_id
+        # Add-ons are features of a line (I6), and the pages rely on it: only a line's
+        # add-ons are read (`line_addons`). The line may be unsaved yet (a new line and its
+        # add-ons in one admin form: the inline hands each add-on the line object, with no
+        # id yet), so it is looked for as an object, not only as an id.
         errors = {}
-        if self.product_id is not None and self.product.kind != ProductKind.ADDON:
-            errors["product"] = "Only an add-on belongs to a line: choose an add-on product."
-        if parent.product.kind != ProductKind.LINE:
-            errors["parent"] = "An add-on belongs to a line: choose a line."
-        elif parent.organization_id != self.organization_id:
-            errors["parent"] = "Choose a line of the same organization."
+        known = self.product_id is not None
+        if known and self.pk and not self.can_have_addons and self.addons.exists():
+            errors["product"] = (
+                "It has add-ons, and only a line has add-ons: keep a line product, or cancel "
+                "or move its add-ons first."
+            )
+        parent = self.parent if Subscription.parent.is_cached(self) or self.parent_id else None
+        if parent is not None:
+            if self.organization_id is None:  # added to a line in admin: the line's own
+                self.organization_id = parent.organization_id
+            if known and self.product.kind != ProductKind.ADDON:
+                errors["product"] = "Only an add-on belongs to a line: choose an add-on product."
+            # Not on the parent field: in the add-ons inline it is hidden, with its errors.
+            if parent.product_id is None or parent.product.kind != ProductKind.LINE:
+                errors[NON_FIELD_ERRORS] = "An add-on belongs to a line: choose a line."
+            elif parent.organization_id != self.organization_id:
+                errors[NON_FIELD_ERRORS] = "An add-on belongs to a line of its own organization."
         if errors:
             raise ValidationError(errors)
 
@@ -398,9 +421,15 @@ class Subscription(models.Model):
         return self.state != self.State.CANCELLED
 
     @property
-    def has_addons(self) -> bool:
-        """Whether it can have add-ons: only a line can (I6, `clean`)."""
+    def can_have_addons(self) -> bool:
+        """Only a line has add-ons (I6, `clean`)."""
         return self.product.kind == ProductKind.LINE
+
+    @property
+    def line_addons(self):
+        """Its add-ons if it is a line (loaded by `with_page_relations` or
+        `prefetch_line_addons`), and none, without a query, if it is anything else."""
+        return self.addons.all() if self.can_have_addons else ()
 
 
 class PhoneNumberQuerySet(models.QuerySet):

@@ -145,10 +145,8 @@ def subscription_facts_from(
         # so pages of licenses or plans need not load them.
         addons=tuple(
             AddonFacts(id=addon.pk, name=addon.product.name, state=addon.state)
-            for addon in subscription.addons.all()
-        )
-        if subscription.has_addons
-        else (),
+            for addon in subscription.line_addons
+        ),
         number=number.e164 if number is not None else "",
         calling_mode=number.calling_mode if number is not None else "",
         usage_credits=subscription.usage_credits,

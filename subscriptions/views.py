@@ -105,6 +105,10 @@ def _shown(subscription: Subscription, decisions: dict[Action, Decision]) -> tup
 def _rows(
     subscriptions, *, membership: Membership, context: DecisionContext, actions=None
 ) -> list[Row]:
+    subscriptions = list(subscriptions)
+    # Deciding reads a line's add-ons (I6): one query for the lines among these rows, none
+    # when there are none (loaded by `_visible` without them).
+    prefetch_line_addons(subscriptions, context.products)
     today = timezone.localdate()
     return [
         Row(
@@ -124,9 +128,10 @@ def _rows(
     ]
 
 
-def _visible(request: HttpRequest, context: DecisionContext, *, addons: bool = True):
+def _visible(request: HttpRequest, context: DecisionContext):
+    # Without add-ons: `_rows` loads those of the lines among the rows it decides for.
     return Subscription.objects.visible_to(request.membership).with_page_relations(
-        products=context.products, addons=addons
+        products=context.products, addons=False
     )
 
 
@@ -135,10 +140,7 @@ def _page_of(request: HttpRequest, kinds, context: DecisionContext, *, live_only
     # its statistics that an organization's 10,000 numbers are not its one Call Insights
     # plan, and reads that plan by index instead of hashing every subscription.
     products = [pk for pk, product in context.products.items() if product.kind in kinds]
-    # Only lines have add-ons: pages of licenses, trunks or plans skip their query.
-    subscriptions = _visible(request, context, addons=Kind.LINE in kinds).filter(
-        product_id__in=products
-    )
+    subscriptions = _visible(request, context).filter(product_id__in=products)
     if live_only:
         subscriptions = subscriptions.live()
     return subscriptions.order_by("product__kind", "product__tier", "label", "id")
@@ -209,9 +211,8 @@ def numbers(request: HttpRequest) -> HttpResponse:
         NUMBERS_PAGE_SIZE,
         ids="subscription_id",
         # Through visible_to again: a number's copied organization is never the only guard.
-        load=_visible(request, context, addons=False),
+        load=_visible(request, context),
     )
-    prefetch_line_addons(page.object_list, context.products)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -284,20 +285,18 @@ def number_detail(request: HttpRequest, pk: int, fragment: str = "") -> HttpResp
     """A number's page; `fragment` renders one switch only (after an htmx POST)."""
     context = decision_context(organization=request.organization)
     subscription = get_object_or_404(
-        _visible(request, context, addons=False)
+        _visible(request, context)
         .filter(product__kind__in=NUMBER_KINDS)
         .prefetch_related("phone_number__blocked"),
         pk=pk,
     )
-    prefetch_line_addons([subscription], context.products)
     row = _rows(
         [subscription],
         membership=request.membership,
         context=context,
         actions=NUMBER_DETAIL_ACTIONS,
     )[0]
-    addons = subscription.addons.all() if subscription.has_addons else ()
-    addon_rows = _rows(addons, membership=request.membership, context=context)
+    addon_rows = _rows(subscription.line_addons, membership=request.membership, context=context)
     settings = [Setting.INBOUND_RECORDING]
     if subscription.product.kind == Kind.LINE:
         settings.append(Setting.CALLING_MODE)
@@ -426,20 +425,17 @@ def member_plans(request: HttpRequest, pk: int) -> HttpResponse:
         memberships = memberships.filter(user=request.user)
     person = get_object_or_404(memberships.select_related("user"), pk=pk)
     context = decision_context(organization=request.organization)
-    held = list(
-        _visible(request, context, addons=False)
+    held = (
+        _visible(request, context)
         .filter(assigned_to_id=person.user_id)
         .exclude(product__kind=Kind.ADDON)
         .order_by("product__kind", "phone_number__e164", "id")
     )
-    prefetch_line_addons(held, context.products)
     rows = _rows(held, membership=request.membership, context=context)
     addon_rows = {
         row.subscription.pk: _rows(
-            row.subscription.addons.all(), membership=request.membership, context=context
+            row.subscription.line_addons, membership=request.membership, context=context
         )
-        if row.subscription.has_addons
-        else []
         for row in rows
     }
     return render(

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from portal.models import AuditEvent
-from subscriptions.models import Product
+from subscriptions.models import Product, Subscription
 from tests.factories import (
     BlockedNumberFactory,
     PhoneNumberFactory,
@@ -209,3 +209,47 @@ def test_i6_an_add_on_added_to_a_line_in_admin_takes_its_organization(client, st
     assert response.status_code == 302, response.content.decode()[:3000]
     addon = line.addons.get()
     assert (addon.product, addon.organization) == (text_archive, organization)
+
+
+def test_i6_a_new_line_and_its_add_on_are_saved_in_one_admin_form(client, staff, organization):
+    line_product, text_archive = ProductFactory(line=True), ProductFactory(text_archive=True)
+    client.force_login(staff)
+    response = client.post(
+        reverse("admin:subscriptions_subscription_add"),
+        {
+            "organization": organization.pk,
+            "product": line_product.pk,
+            "label": "",
+            "state": "active",
+            "quantity": 1,
+            "term_start": "2026-11-01",
+            "term_end": "2027-10-31",
+            "usage_credits": "0",
+            "purchase_channel": "portal",
+            "phone_number-TOTAL_FORMS": "0",
+            "phone_number-INITIAL_FORMS": "0",
+            "phone_number-MIN_NUM_FORMS": "0",
+            "phone_number-MAX_NUM_FORMS": "1",
+            "addons-TOTAL_FORMS": "1",
+            "addons-INITIAL_FORMS": "0",
+            "addons-MIN_NUM_FORMS": "0",
+            "addons-MAX_NUM_FORMS": "1000",
+            "addons-0-product": text_archive.pk,
+            "addons-0-state": "active",
+            "addons-0-term_start": "2026-11-01",
+            "addons-0-term_end": "2027-10-31",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    line = Subscription.objects.get(product=line_product)
+    addon = line.addons.get()
+    assert (addon.product, addon.organization) == (text_archive, organization)
+
+
+def test_i6_only_a_lines_admin_page_offers_add_ons(client, staff, organization):
+    client.force_login(staff)
+    number = SubscriptionFactory(organization=organization)
+    line = SubscriptionFactory(organization=organization, product=ProductFactory(line=True))
+    for subscription, offered in ((number, False), (line, True)):
+        url = reverse("admin:subscriptions_subscription_change", args=[subscription.pk])
+        assert ('name="addons-TOTAL_FORMS"' in client.get(url).content.decode()) is offered

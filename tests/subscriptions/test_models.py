@@ -228,9 +228,24 @@ def test_i6_only_an_add_on_belongs_to_a_line_of_its_own_organization(
             addon.clean()
         assert field in raised.value.message_dict
 
-    refused("parent", parent=SubscriptionFactory(organization=organization))  # a number
+    refused("__all__", parent=SubscriptionFactory(organization=organization))  # a number
     refused("product", product=ProductFactory(line=True))
-    refused("parent", organization=other_organization)
+    refused("__all__", organization=other_organization)
+    # Nor may a line with add-ons, or its product, stop being a line.
+    SubscriptionFactory(organization=organization, product=text_archive, parent=line)
+    line.product = ProductFactory(sip_trunk=True)
+    with pytest.raises(ValidationError) as raised:
+        line.clean()
+    assert "product" in raised.value.message_dict
+    line.refresh_from_db()
+    line.product.kind = Product.Kind.BUSINESS_NUMBER
+    with pytest.raises(ValidationError) as raised:
+        line.product.clean()
+    assert "kind" in raised.value.message_dict
+    text_archive.kind, text_archive.addon_code = Product.Kind.JETPACK, ""
+    with pytest.raises(ValidationError) as raised:
+        text_archive.clean()
+    assert "kind" in raised.value.message_dict
 
 
 def test_of_kind_and_live(holdings, organization):
