@@ -69,7 +69,13 @@ def test_a5_only_super_admins_are_offered_license_cancellation(
 
 
 def test_licenses_counts_the_live_licenses_and_those_assigned_to_nobody(
-    client_for, organization, other_organization, owner, member, license_product
+    client_for,
+    organization,
+    other_organization,
+    owner,
+    member,
+    license_product,
+    django_assert_max_num_queries,
 ):
     for assigned_to in (owner, member, None):
         SubscriptionFactory(
@@ -82,8 +88,13 @@ def test_licenses_counts_the_live_licenses_and_those_assigned_to_nobody(
         cancelled_at=timezone.now(),
     )
     SubscriptionFactory(organization=other_organization, product=license_product)
-    content = client_for(owner).get(reverse("licenses")).content.decode()
+    client = client_for(owner)
+    client.get(reverse("licenses"))
+    with django_assert_max_num_queries(20) as captured:
+        content = client.get(reverse("licenses")).content.decode()
     assert "3 licenses, 1 not assigned to anyone." in " ".join(content.split())
+    # Both counts in one query: the paging takes its total from it.
+    assert sum("COUNT(" in q["sql"] for q in captured.captured_queries) == 1
 
 
 def test_a2_cancelling_a_business_number_is_a_cancellation_request(client_for, organization, owner):
