@@ -1,7 +1,12 @@
-"""Writes audit events; call it inside the transaction of the change it records."""
+"""Writes audit events; call it inside the transaction of the change it records.
+
+Every change is recorded here, so this is also where the figures kept about an
+organization (`portal.org_cache`) learn that it changed.
+"""
 
 from django.db import models as django_models
 
+from portal import org_cache
 from portal.models import AuditEvent
 
 
@@ -15,6 +20,7 @@ def audit_record(
     after: dict | None = None,
     ip_address: str | None = None,
 ) -> AuditEvent:
+    org_cache.mark_changed(organization.pk if organization is not None else None)
     return AuditEvent.objects.create(
         action=action,
         organization=organization,

@@ -9,27 +9,45 @@ from django.views.decorators.http import require_GET
 
 from accounts.access import membership_required, super_admin_required
 from accounts.models import Invitation, Membership
+from portal import org_cache
 from portal.forms import ActivityFilterForm
 from portal.models import AuditEvent
 from portal.paging import distinct_values, uncounted_page
 from subscriptions.views import home_context as subscriptions_home_context
+from subscriptions.views import home_counts as subscriptions_home_counts
 from support.selectors import home_context as support_home_context
+from support.selectors import home_counts as support_home_counts
 
 ACTIVITY_PAGE_SIZE = 50
 
 
+def _home_counts(membership: Membership) -> dict:
+    organization = membership.organization
+    return {
+        "member_count": Membership.objects.filter(organization=organization).count(),
+        "pending_invitations": (
+            Invitation.objects.usable().filter(organization=organization).count()
+            if membership.is_super_admin
+            else None
+        ),
+        **subscriptions_home_counts(membership),
+        **support_home_counts(membership),
+    }
+
+
 @membership_required
 def home(request: HttpRequest) -> HttpResponse:
-    organization = request.organization
+    membership = request.membership
+    organization = membership.organization
+    # Counting reads every row the organization has: the counts are kept until it changes
+    # (portal.org_cache). Admins and above count the whole organization, a Member their own.
+    viewpoint = membership.role if membership.is_admin_or_above else f"member-{membership.user_id}"
     context = {
-        "member_count": Membership.objects.filter(organization=organization).count(),
+        **org_cache.kept(organization.pk, viewpoint, lambda: _home_counts(membership)),
         **subscriptions_home_context(request),
         **support_home_context(request),
     }
-    if request.membership.is_super_admin:
-        context["pending_invitations"] = (
-            Invitation.objects.usable().filter(organization=organization).count()
-        )
+    if membership.is_super_admin:
         context["recent_events"] = AuditEvent.objects.for_activity_page(organization)[:5]
     return render(request, "portal/home.html", context)
 

@@ -146,9 +146,10 @@ def _page_of(request: HttpRequest, kinds, context: DecisionContext, *, live_only
     return subscriptions.order_by("product__kind", "product__tier", "label", "id")
 
 
-def home_context(request: HttpRequest) -> dict:
-    """The subscriptions part of Home: what the member can see, and what ends soon."""
-    visible = Subscription.objects.visible_to(request.membership).live()
+def home_counts(membership: Membership) -> dict:
+    """The subscriptions Home counts, of what `membership` can see (plain data: Home keeps
+    it in the cache until the organization changes)."""
+    visible = Subscription.objects.visible_to(membership).live()
     # Counted by product from the (organization, state, product) index alone, without a
     # join; the few products then say their kind.
     by_product = dict(visible.values_list("product_id").annotate(total=Count("id")).order_by())
@@ -161,15 +162,6 @@ def home_context(request: HttpRequest) -> dict:
     # Seats are the quantities of the few contact-center plans, found by their products' ids
     # (no join; and no query at all for an organization without any).
     seats = visible.filter(product_id__in=contact_center).aggregate(seats=Sum("quantity"))
-    today = timezone.localdate()
-    ending = (
-        visible.ending_soon(today)
-        .filter(
-            Q(state=Subscription.State.CANCELS_AT_TERM_END) | Q(scheduled_product__isnull=False)
-        )
-        .select_related("product", "phone_number", "scheduled_product")
-        .order_by("term_end", "id")[:10]
-    )
     return {
         "holdings": [
             (label, counts.get(kind, 0), url)
@@ -185,8 +177,22 @@ def home_context(request: HttpRequest) -> dict:
             )
         ],
         "contact_center_seats": seats["seats"] or 0,
-        "ending_soon": ending,
     }
+
+
+def home_context(request: HttpRequest) -> dict:
+    """The subscriptions Home lists: what ends or changes within 30 days."""
+    today = timezone.localdate()
+    ending = (
+        Subscription.objects.visible_to(request.membership)
+        .ending_soon(today)
+        .filter(
+            Q(state=Subscription.State.CANCELS_AT_TERM_END) | Q(scheduled_product__isnull=False)
+        )
+        .select_related("product", "phone_number", "scheduled_product")
+        .order_by("term_end", "id")[:10]
+    )
+    return {"ending_soon": ending}
 
 
 def _number_filter_form(request: HttpRequest, numbers) -> NumberFilterForm:

@@ -17,16 +17,21 @@ def case_counts(cases) -> dict[str, int]:
     )
 
 
-def home_context(request: HttpRequest) -> dict:
-    """The support part of Home: counts of open and pending cases, and the latest of them."""
-    cases = Case.objects.visible_to(request.membership)
-    counts = case_counts(cases)
+def home_counts(membership) -> dict:
+    """The cases Home counts: open (or in progress) and pending, of those `membership` sees
+    (plain data: Home keeps it in the cache until the organization changes)."""
+    counts = case_counts(Case.objects.visible_to(membership))
     return {
         "open_case_count": counts["open"] + counts["in_progress"],
         "pending_case_count": counts["pending"],
-        # Ordered as the case_org_dashboard index is (finished is 0 for all of them).
-        "latest_cases": list(cases.active().order_by("finished", "-updated_at", "-id")[:5]),
     }
+
+
+def home_context(request: HttpRequest) -> dict:
+    """The cases Home lists: the latest open ones."""
+    cases = Case.objects.visible_to(request.membership)
+    # Ordered as the case_org_dashboard index is (finished is 0 for all of them).
+    return {"latest_cases": list(cases.active().order_by("finished", "-updated_at", "-id")[:5])}
 
 
 def case_page(case: Case) -> dict:

@@ -1,0 +1,64 @@
+"""Figures about an organization, kept in the cache until the organization changes.
+
+Counting what an organization holds reads every row it has (its numbers, licenses and
+cases), and Home, the page everyone lands on, shows such counts. `kept(...)` keeps
+them per organization and viewpoint, and they stand as long as nothing of the
+organization changes:
+
+- Every change writes an audit event (`portal.audit.audit_record`), which calls
+  `mark_changed`: the organization gets a new token at once (a later read in the same
+  request or test counts afresh) and again after the commit (a page that counted
+  meanwhile, seeing the state before the commit, stored what is now stale).
+- A change without an organization (staff editing the catalog) marks every
+  organization changed.
+- Kept figures expire after `KEEP_SECONDS` anyway: for what changes with time alone
+  (an invitation's validity) or without the audit log (a bulk load in a shell).
+"""
+
+import uuid
+from collections.abc import Callable
+
+from django.core.cache import cache
+from django.db import transaction
+
+KEEP_SECONDS = 60
+TOKEN_SECONDS = 24 * 60 * 60  # longer than anything kept with it
+_EVERYONE = "all"
+
+
+def _token_key(organization_id: int | None) -> str:
+    return f"org-changed:{organization_id or _EVERYONE}"
+
+
+def _new_token(key: str) -> None:
+    cache.set(key, uuid.uuid4().hex, TOKEN_SECONDS)
+
+
+def mark_changed(organization_id: int | None) -> None:
+    """Figures kept for this organization (for every one, with None) no longer stand."""
+    key = _token_key(organization_id)
+    _new_token(key)
+    transaction.on_commit(lambda: _new_token(key))
+
+
+def kept(organization_id: int, viewpoint: str, compute: Callable[[], dict]) -> dict:
+    """`compute()` for this organization and viewpoint (whose figures these are, as the
+    member sees them: "organization", or one member's own), or what it gave before if
+    nothing has changed since. What it returns must pickle."""
+    keys = [_token_key(organization_id), _token_key(None)]
+    figures_key = f"org-figures:{organization_id}:{viewpoint}"
+    found = cache.get_many([*keys, figures_key])
+    tokens = [found.get(key) for key in keys]
+    if None in tokens:
+        # A token the cache lost (or never had): make one, so that figures stored before
+        # it was lost, when it may have been another, never match it.
+        for key, token in zip(keys, tokens, strict=True):
+            if token is None:
+                cache.add(key, uuid.uuid4().hex, TOKEN_SECONDS)
+        tokens = [cache.get(key) for key in keys]
+    stored = found.get(figures_key)
+    if stored is not None and stored[0] == tokens:
+        return stored[1]
+    figures = compute()
+    cache.set(figures_key, (tokens, figures), KEEP_SECONDS)
+    return figures
