@@ -6,9 +6,11 @@ them per organization and viewpoint, and they stand as long as nothing of the
 organization changes:
 
 - Every change writes an audit event (`portal.audit.audit_record`), which calls
-  `mark_changed`: the organization gets a new token at once (a later read in the same
-  request or test counts afresh) and again after the commit (a page that counted
-  meanwhile, seeing the state before the commit, stored what is now stale).
+  `mark_changed`: the organization gets a new token once the change commits (not
+  before: a page counting meanwhile would see the state before the commit and keep it
+  under the new token; and with the database cache, writing the token inside the
+  change's transaction would lock its row until the commit, for every change of the
+  organization).
 - A change without an organization (staff editing the catalog) marks every
   organization changed.
 - Kept figures expire after `KEEP_SECONDS` anyway: for what changes with time alone
@@ -35,9 +37,9 @@ def _new_token(key: str) -> None:
 
 
 def mark_changed(organization_id: int | None) -> None:
-    """Figures kept for this organization (for every one, with None) no longer stand."""
+    """Figures kept for this organization (for every one, with None) no longer stand,
+    from the commit of the current transaction on (at once outside one)."""
     key = _token_key(organization_id)
-    _new_token(key)
     transaction.on_commit(lambda: _new_token(key))
 
 
