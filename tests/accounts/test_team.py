@@ -287,3 +287,46 @@ def test_a_role_picker_for_an_unknown_role_chooses_none():
         html = role_options(unknown)
         assert "selected" not in html and "<script>" not in html
         assert html.count("<option ") == len(Role.values)
+
+
+# The Super Admin's controls on a row as the template drew them before the tag did.
+CONTROLS_AS_TEMPLATE = """{% load roles row_urls %}
+<div class="row-actions">
+  <form method="post" action="{% row_url 'member_change_role' member.pk %}">
+    {% csrf_token %}
+    <label for="role-{{ member.pk }}" class="visually-hidden">Role of {{ member.user.display_name }}</label>
+    <select name="role" id="role-{{ member.pk }}">
+      {% role_options member.role %}
+    </select>
+    <button type="submit" class="secondary">Change role</button>
+  </form>
+  <form method="post" action="{% row_url 'member_remove' member.pk %}">
+    {% csrf_token %}
+    <button type="submit" class="secondary outline" aria-label="Remove {{ member.user.display_name }}">Remove</button>
+  </form>
+</div>"""  # noqa: E501
+
+
+def unmasked(html: str) -> str:
+    return re.sub(r'(name="csrfmiddlewaretoken" value=")[^"]+"', r'\1…"', html)
+
+
+def test_member_controls_draw_what_the_template_drew(organization, rf):
+    from django.middleware.csrf import get_token
+    from django.template import RequestContext, Template
+
+    request = rf.get("/")
+    get_token(request)
+    for full_name, role in (("Ann O'Brien", Role.ADMIN), ('<b>"Bo" & co</b>', Role.MEMBER)):
+        member = MembershipFactory(organization=organization, role=role, user__full_name=full_name)
+        context = RequestContext(request, {"member": member})
+        drawn = Template("{% load roles %}{% member_controls member %}").render(context)
+        expected = Template(CONTROLS_AS_TEMPLATE).render(context)
+        # Each render masks the CSRF secret anew: compare the fields' place, not the mask.
+        assert unmasked(re.sub(r">\s+<", "><", expected.strip())) == unmasked(drawn)
+    assert "<b>" not in drawn and "&lt;b&gt;&quot;Bo&quot; &amp; co&lt;/b&gt;" in drawn
+    # One CSRF field per page, drawn once: the same token in every form.
+    page = Template("{% load roles %}{% member_controls a %}{% member_controls b %}").render(
+        RequestContext(request, {"a": member, "b": member})
+    )
+    assert len(set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page))) == 1
