@@ -14,13 +14,15 @@ from portal.templatetags import row_urls
 from subscriptions.policy import Action, HelpTopic
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
-# Every URL name the portal's templates give to row_url.
+# Every URL name the portal's templates give to row_url, and those the Accounts rows'
+# `{% member_controls %}` gives it (accounts/templatetags/roles.py).
 NAMES = sorted(
     {
         name
         for template in TEMPLATES.rglob("*.html")
         for name in re.findall(r"\{% row_url '(\w+)'", template.read_text())
     }
+    | {"member_change_role", "member_remove"}
 )
 
 
@@ -32,7 +34,7 @@ def test_the_templates_use_it_for_the_row_pages():
     assert {
         "number_detail",
         "subscription_cancel",
-        "member_remove",
+        "member_plans",
         "case_detail",
         "case_request",
         "help_article",
