@@ -140,31 +140,48 @@ def test_inline_changes_are_audited_with_the_organization(client, staff, organiz
     assert list(number.blocked.values_list("e164", flat=True)) == ["+12125550999"]
 
 
+def subscription_form(organization, product, *, term_start, term_end, addons=(), **fields):
+    """The admin's subscription form as the browser posts it: no phone number, and one
+    add-on form (with a product and a state) per dict in `addons`."""
+    form = {
+        "organization": organization.pk,
+        "product": product.pk,
+        "label": "",
+        "state": "active",
+        "quantity": 1,
+        "term_start": term_start,
+        "term_end": term_end,
+        "usage_credits": "0",
+        "purchase_channel": "portal",
+        "phone_number-TOTAL_FORMS": "0",
+        "phone_number-INITIAL_FORMS": "0",
+        "phone_number-MIN_NUM_FORMS": "0",
+        "phone_number-MAX_NUM_FORMS": "1",
+        "addons-TOTAL_FORMS": str(len(addons)),
+        "addons-INITIAL_FORMS": "0",
+        "addons-MIN_NUM_FORMS": "0",
+        "addons-MAX_NUM_FORMS": "1000",
+        **fields,
+    }
+    for i, addon in enumerate(addons):
+        values = {"state": "active", "term_start": term_start, "term_end": term_end, **addon}
+        form.update({f"addons-{i}-{name}": value for name, value in values.items()})
+    return form
+
+
 def test_a_subscription_saved_in_admin_is_audited_in_its_organization(client, staff, organization):
     subscription = SubscriptionFactory(organization=organization, label="Old name")
     client.force_login(staff)
     url = reverse("admin:subscriptions_subscription_change", args=[subscription.pk])
     response = client.post(
         url,
-        {
-            "organization": organization.pk,
-            "product": subscription.product.pk,
-            "label": "New name",
-            "state": "active",
-            "quantity": 1,
-            "term_start": subscription.term_start.isoformat(),
-            "term_end": subscription.term_end.isoformat(),
-            "usage_credits": "0",
-            "purchase_channel": "portal",
-            "phone_number-TOTAL_FORMS": "0",
-            "phone_number-INITIAL_FORMS": "0",
-            "phone_number-MIN_NUM_FORMS": "0",
-            "phone_number-MAX_NUM_FORMS": "1",
-            "addons-TOTAL_FORMS": "0",
-            "addons-INITIAL_FORMS": "0",
-            "addons-MIN_NUM_FORMS": "0",
-            "addons-MAX_NUM_FORMS": "1000",
-        },
+        subscription_form(
+            organization,
+            subscription.product,
+            term_start=subscription.term_start.isoformat(),
+            term_end=subscription.term_end.isoformat(),
+            label="New name",
+        ),
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     event = AuditEvent.objects.get(action="admin.subscription_changed")
@@ -176,36 +193,23 @@ def test_i6_an_add_on_added_to_a_line_in_admin_takes_its_organization(client, st
     line = SubscriptionFactory(organization=organization, product=ProductFactory(line=True))
     client.force_login(staff)
     url = reverse("admin:subscriptions_subscription_change", args=[line.pk])
-    form = {
-        "organization": organization.pk,
-        "product": line.product.pk,
-        "label": "",
-        "state": "active",
-        "quantity": 1,
-        "term_start": line.term_start.isoformat(),
-        "term_end": line.term_end.isoformat(),
-        "usage_credits": "0",
-        "purchase_channel": "portal",
-        "phone_number-TOTAL_FORMS": "0",
-        "phone_number-INITIAL_FORMS": "0",
-        "phone_number-MIN_NUM_FORMS": "0",
-        "phone_number-MAX_NUM_FORMS": "1",
-        "addons-TOTAL_FORMS": "1",
-        "addons-INITIAL_FORMS": "0",
-        "addons-MIN_NUM_FORMS": "0",
-        "addons-MAX_NUM_FORMS": "1000",
-        "addons-0-parent": line.pk,
-        "addons-0-state": "active",
-        "addons-0-term_start": line.term_start.isoformat(),
-        "addons-0-term_end": line.term_end.isoformat(),
-    }
+
+    def form(addon_product):
+        return subscription_form(
+            organization,
+            line.product,
+            term_start=line.term_start.isoformat(),
+            term_end=line.term_end.isoformat(),
+            addons=[{"parent": line.pk, "product": addon_product.pk}],
+        )
+
     # A product that is not an add-on is refused, and nothing is saved.
-    response = client.post(url, {**form, "addons-0-product": ProductFactory(line=True).pk})
+    response = client.post(url, form(ProductFactory(line=True)))
     assert response.status_code == 200
     assert "Only an add-on belongs to a line" in response.content.decode()
     assert not line.addons.exists()
     text_archive = ProductFactory(text_archive=True)
-    response = client.post(url, {**form, "addons-0-product": text_archive.pk})
+    response = client.post(url, form(text_archive))
     assert response.status_code == 302, response.content.decode()[:3000]
     addon = line.addons.get()
     assert (addon.product, addon.organization) == (text_archive, organization)
@@ -216,29 +220,13 @@ def test_i6_a_new_line_and_its_add_on_are_saved_in_one_admin_form(client, staff,
     client.force_login(staff)
     response = client.post(
         reverse("admin:subscriptions_subscription_add"),
-        {
-            "organization": organization.pk,
-            "product": line_product.pk,
-            "label": "",
-            "state": "active",
-            "quantity": 1,
-            "term_start": "2026-11-01",
-            "term_end": "2027-10-31",
-            "usage_credits": "0",
-            "purchase_channel": "portal",
-            "phone_number-TOTAL_FORMS": "0",
-            "phone_number-INITIAL_FORMS": "0",
-            "phone_number-MIN_NUM_FORMS": "0",
-            "phone_number-MAX_NUM_FORMS": "1",
-            "addons-TOTAL_FORMS": "1",
-            "addons-INITIAL_FORMS": "0",
-            "addons-MIN_NUM_FORMS": "0",
-            "addons-MAX_NUM_FORMS": "1000",
-            "addons-0-product": text_archive.pk,
-            "addons-0-state": "active",
-            "addons-0-term_start": "2026-11-01",
-            "addons-0-term_end": "2027-10-31",
-        },
+        subscription_form(
+            organization,
+            line_product,
+            term_start="2026-11-01",
+            term_end="2027-10-31",
+            addons=[{"product": text_archive.pk}],
+        ),
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     line = Subscription.objects.get(product=line_product)
