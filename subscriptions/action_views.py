@@ -53,7 +53,7 @@ def _load(
     Pages that decide pass their `context`: the product then comes from its catalog."""
     products = context.products if context else None
     subscriptions = Subscription.objects.visible_to(request.membership).with_page_relations(
-        products=products, addons=False
+        products=products
     )
     if kinds:
         subscriptions = subscriptions.filter(product__kind__in=kinds)

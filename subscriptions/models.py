@@ -211,32 +211,21 @@ class SubscriptionQuerySet(models.QuerySet):
         """Live subscriptions whose term ends within `days` days of `today` (both included)."""
         return self.live().filter(term_end__gte=today, term_end__lte=today + timedelta(days=days))
 
-    def with_page_relations(
-        self, products: dict | None = None, *, addons: bool = True
-    ) -> "SubscriptionQuerySet":
+    def with_page_relations(self, products: dict | None = None) -> "SubscriptionQuerySet":
         """Everything a list or details page and `selectors.decisions_for` read, in a fixed
-        number of queries: the product, the assignee, the phone number, the parent line, a
-        scheduled plan, and the add-ons with their products. (Plan options come from
-        `selectors.decision_context`, once per page, not per row.)
+        number of queries: the product, the assignee, the phone number, the parent line and
+        a scheduled plan. A line's add-ons come after, from `prefetch_line_addons`. (Plan
+        options come from `selectors.decision_context`, once per page, not per row.)
 
         With `products` (the whole catalog by id: `DecisionContext.products`), each row's
         product and scheduled plan are taken from it instead of selected: the query loses
         the scheduled plan's join and both products' columns, and the product's join too
         unless a filter or an order still needs it (a kind, the add-ons' names). That is
-        much of what the database and the ORM spend on these wide reads.
-
-        `addons=False` leaves the add-ons out. Only a line has any (`Subscription.clean`):
-        pages load their rows that way, then `prefetch_line_addons` loads the add-ons of the
-        lines among them, or nothing when there are none. The add-on query of a page of
-        licenses or business numbers would come back empty, and costs as much as loading
-        the rows."""
+        much of what the database and the ORM spend on these wide reads."""
         joined = ("assigned_to", "phone_number")
         if products is None:
             joined += ("product", "scheduled_product")
-        queryset = self.select_related(*joined, "parent")
-        if addons:
-            queryset = queryset.prefetch_related(_addons_prefetch(products))
-        return queryset._given(products)
+        return self.select_related(*joined, "parent")._given(products)
 
     def _given(self, products: dict | None) -> "SubscriptionQuerySet":
         if products is None:
@@ -266,10 +255,11 @@ def _addons_prefetch(products: dict | None) -> Prefetch:
 
 
 def prefetch_line_addons(subscriptions, products: dict | None = None) -> None:
-    """Load the add-ons of those `subscriptions` that are lines, as `with_page_relations`
-    does for every row: one query, and none when no line is among them (or when they are
-    loaded already). For rows loaded with `with_page_relations(products, addons=False)`;
-    read them as `line_addons`."""
+    """Load the add-ons of those `subscriptions` that are lines (read them as
+    `line_addons`): one query, and none when no line is among them or theirs are loaded.
+    Only a line has add-ons (`Subscription.clean`): loading them for every row, as a
+    prefetch on the rows' query would, costs a page of licenses or business numbers as
+    much as loading its rows, for nothing."""
     lines = [s for s in subscriptions if s.can_have_addons]
     prefetch_related_objects(lines, _addons_prefetch(products))
 
@@ -427,8 +417,8 @@ class Subscription(models.Model):
 
     @property
     def line_addons(self):
-        """Its add-ons if it is a line (loaded by `with_page_relations` or
-        `prefetch_line_addons`), and none, without a query, if it is anything else."""
+        """Its add-ons if it is a line (loaded by `prefetch_line_addons`), and none, without
+        a query, if it is anything else."""
         return self.addons.all() if self.can_have_addons else ()
 
 

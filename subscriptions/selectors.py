@@ -2,9 +2,10 @@
 
 Pages build one `DecisionContext` per request with `decision_context(organization=...)`
 (three queries), load subscriptions with
-`Subscription.objects.with_page_relations(products=context.products)`, then call
-`decisions_for(...)` per row: with those relations loaded it runs no query at all, so a
-page's query count does not grow with its rows.
+`Subscription.objects.with_page_relations(products=context.products)` and the add-ons
+of the lines among them with `prefetch_line_addons`, then call `decisions_for(...)` per
+row: with those relations loaded it runs no query at all, so a page's query count does
+not grow with its rows.
 Services call `decision_for(...)` again on the locked row before they write.
 
 Public names (kept stable for the pages): `DecisionContext`, `decision_context`,

@@ -29,6 +29,7 @@ from subscriptions.models import (
     Product,
     SpareNumber,
     Subscription,
+    prefetch_line_addons,
 )
 from subscriptions.policy import Action, Channel, Decision, Setting
 from subscriptions.selectors import decision_context, decision_for, outbound_recording_decision
@@ -40,11 +41,14 @@ SELF_SERVICE = (Channel.NOW, Channel.TERM_END)
 # --- shared steps ------------------------------------------------------------------------
 
 
-def _lock(subscription: Subscription) -> Subscription:
+def lock_for_decision(subscription: Subscription) -> Subscription:
     """Lock the row, then load it with everything the engine reads (a join can't be locked
-    on PostgreSQL's nullable side, so the lock and the read are two queries)."""
+    on PostgreSQL's nullable side, so the lock and the read are two queries, and a line's
+    add-ons a third). Every service that decides again under the lock starts here."""
     Subscription.objects.select_for_update().filter(pk=subscription.pk).values_list("pk").get()
-    return Subscription.objects.with_page_relations().get(pk=subscription.pk)
+    locked = Subscription.objects.with_page_relations().get(pk=subscription.pk)
+    prefetch_line_addons([locked])
+    return locked
 
 
 def _decide(
@@ -183,7 +187,7 @@ def subscription_cancel(
 ) -> Subscription:
     """Self-service cancellation, now (Cancel Line, Delete) or at the term end (plans, add-ons)."""
     membership = membership_reread(membership)
-    subscription = _lock(subscription)
+    subscription = lock_for_decision(subscription)
     action = Action.DELETE if subscription.product.kind == Product.Kind.SIP_TRUNK else Action.CANCEL
     decision = _decide(subscription=subscription, membership=membership, action=action)
     number = subscription.number
@@ -235,7 +239,7 @@ def subscription_keep(
 ) -> Subscription:
     """Undo a scheduled cancellation or downgrade before the term ends (I3)."""
     membership = membership_reread(membership)
-    subscription = _lock(subscription)
+    subscription = lock_for_decision(subscription)
     _decide(subscription=subscription, membership=membership, action=Action.KEEP)
     before = _snapshot(subscription)
     subscription.state = State.ACTIVE
@@ -267,7 +271,7 @@ def subscription_change_plan(
 ) -> Subscription:
     """A bigger plan now; a smaller one from the end of the term (A9, A10)."""
     membership = membership_reread(membership)
-    subscription = _lock(subscription)
+    subscription = lock_for_decision(subscription)
     decision = _decide(
         subscription=subscription,
         membership=membership,
@@ -306,7 +310,7 @@ def subscription_reactivate(
 ) -> Subscription:
     """Bring back a suspended or cancelled number or line while it is still held (I1)."""
     membership = membership_reread(membership)
-    subscription = _lock(subscription)
+    subscription = lock_for_decision(subscription)
     _decide(subscription=subscription, membership=membership, action=Action.REACTIVATE)
     if subscription.number is None and subscription.product.kind in (
         Product.Kind.LINE,
@@ -337,7 +341,7 @@ def number_set_inbound_recording(
 ) -> PhoneNumber:
     """A7: inbound call recording is switched per number."""
     membership = membership_reread(membership)
-    subscription = _lock(subscription)
+    subscription = lock_for_decision(subscription)
     _decide(
         subscription=subscription,
         membership=membership,
@@ -370,7 +374,7 @@ def line_set_calling_mode(
     if mode not in PhoneNumber.CallingMode.values:
         raise ActionRefused("Choose the voice network or data.")
     membership = membership_reread(membership)
-    subscription = _lock(subscription)
+    subscription = lock_for_decision(subscription)
     _decide(
         subscription=subscription,
         membership=membership,
@@ -430,7 +434,7 @@ def number_block(
 ) -> BlockedNumber:
     """I1: blocking a caller is free."""
     membership = membership_reread(membership)
-    subscription = _lock(subscription)
+    subscription = lock_for_decision(subscription)
     _decide(subscription=subscription, membership=membership, action=Action.BLOCK_NUMBERS)
     number = subscription.number
     if e164 == number.e164:
@@ -455,7 +459,7 @@ def number_unblock(
     *, subscription: Subscription, membership: Membership, blocked_id: int, ip_address=None
 ) -> None:
     membership = membership_reread(membership)
-    subscription = _lock(subscription)
+    subscription = lock_for_decision(subscription)
     _decide(subscription=subscription, membership=membership, action=Action.BLOCK_NUMBERS)
     blocked = BlockedNumber.objects.filter(pk=blocked_id, phone_number=subscription.number).first()
     if blocked is None:
@@ -481,7 +485,7 @@ def line_change_number(
     The line keeps its plan, add-ons, settings and block list: only its number changes.
     """
     membership = membership_reread(membership)
-    subscription = _lock(subscription)
+    subscription = lock_for_decision(subscription)
     _decide(subscription=subscription, membership=membership, action=Action.CHANGE_NUMBER)
     spare = SpareNumber.objects.select_for_update().filter(pk=spare_id).first()
     if spare is None:
@@ -526,7 +530,7 @@ def license_assign(
     membership = membership_reread(membership)
     if not membership.is_super_admin:
         raise ActionRefused("Only Super Admins assign licenses.")
-    subscription = _lock(subscription)
+    subscription = lock_for_decision(subscription)
     if subscription.product.kind != Product.Kind.USER_LICENSE or not subscription.is_live:
         raise ActionRefused("Only a user license in service can be assigned.")
     if assignee is not None and assignee.organization_id != subscription.organization_id:
@@ -561,7 +565,7 @@ def subscription_schedule_cancellation(
 ) -> Subscription:
     """Staff approved a cancellation request: it ends at the term end, as every plan does
     (I3), unless its policy cancels now (then it ends today)."""
-    subscription = _lock(subscription)
+    subscription = lock_for_decision(subscription)
     if subscription.state in (State.CANCELLED, State.CANCELS_AT_TERM_END):
         raise ActionRefused(
             f"{subscription} is already {subscription.get_state_display().lower()}."
@@ -597,7 +601,7 @@ def subscription_set_quantity(
     source: str = "",
 ) -> Subscription:
     """Change how many are held; 0 cancels them all. Never below the product's minimum (A11)."""
-    subscription = _lock(subscription)
+    subscription = lock_for_decision(subscription)
     if quantity == 0:
         return subscription_schedule_cancellation(
             subscription=subscription, actor=actor, ip_address=ip_address, source=source
@@ -636,7 +640,7 @@ def subscription_change_product(
     source: str = "",
 ) -> Subscription:
     """Switch the plan today (an accepted quote, for example)."""
-    subscription = _lock(subscription)
+    subscription = lock_for_decision(subscription)
     if not subscription.is_live:
         raise ActionRefused(f"{subscription} is cancelled.")
     if product.kind != subscription.product.kind:

@@ -107,7 +107,7 @@ def _rows(
 ) -> list[Row]:
     subscriptions = list(subscriptions)
     # Deciding reads a line's add-ons (I6): one query for the lines among these rows, none
-    # when there are none (loaded by `_visible` without them).
+    # when there are none.
     prefetch_line_addons(subscriptions, context.products)
     today = timezone.localdate()
     return [
@@ -129,9 +129,9 @@ def _rows(
 
 
 def _visible(request: HttpRequest, context: DecisionContext):
-    # Without add-ons: `_rows` loads those of the lines among the rows it decides for.
+    # `_rows` then loads the add-ons of the lines among the rows it decides for.
     return Subscription.objects.visible_to(request.membership).with_page_relations(
-        products=context.products, addons=False
+        products=context.products
     )
 
 

@@ -94,13 +94,6 @@ def _lock_case(case: Case, *, membership: Membership | None = None) -> Case:
     return locked
 
 
-def _lock_subscription(subscription: Subscription) -> Subscription:
-    # Lock alone, then read with the relations the engine needs: PostgreSQL cannot lock
-    # the nullable side of the outer joins that read uses.
-    Subscription.objects.select_for_update().filter(pk=subscription.pk).values_list("pk").get()
-    return Subscription.objects.with_page_relations().get(pk=subscription.pk)
-
-
 def _decide(
     *,
     subscription: Subscription,
@@ -319,7 +312,7 @@ def _hold_cancellations_again(case: Case) -> None:
     """A reopened cancellation request takes its subscription's one place again, unless
     another request took it meanwhile."""
     for item in case.items.filter(action__in=CANCEL_ACTIONS).select_related("subscription"):
-        _lock_subscription(item.subscription)
+        subscription_services.lock_for_decision(item.subscription)
         other = _open_cancellation_of(item.subscription)
         if other is not None and other.pk != case.pk:
             raise ActionRefused(
@@ -407,7 +400,7 @@ def case_request_cancellation(
     action = Action(action)
     if action not in CANCEL_ACTIONS:
         raise ActionRefused("A cancellation request cancels; ask for other changes separately.")
-    subscription = _lock_subscription(subscription)
+    subscription = subscription_services.lock_for_decision(subscription)
     # Under the lock a twin submit of this form has committed: find its case.
     existing = _by_key(Case, submission_key, organization=membership.organization)
     if existing is not None:
@@ -489,7 +482,7 @@ def case_request_change(
             f"You hold {subscription.quantity}. Ask for more here; to hold fewer, request "
             "a cancellation of some instead."
         )
-    subscription = _lock_subscription(subscription)
+    subscription = subscription_services.lock_for_decision(subscription)
     existing = _by_key(Case, submission_key, organization=membership.organization)
     if existing is not None:
         return existing, False
@@ -742,7 +735,7 @@ def quote_accept(*, quote: Quote, membership: Membership, ip_address: str | None
             f"This quote was valid until {quote.valid_until:%d %B %Y}. Reply to ask for a new one."
         )
     item = _quote_subject(case)
-    subscription = _lock_subscription(item.subscription)
+    subscription = subscription_services.lock_for_decision(item.subscription)
     product = Product.objects.filter(pk=quote.product_id).first() if quote.product_id else None
     decision = _decide(
         subscription=subscription,

@@ -15,7 +15,7 @@ from accounts.access import membership_required
 from portal.errors import ActionRefused
 from portal.http import client_ip
 from portal.paging import page_by_ids
-from subscriptions.models import Product, Subscription
+from subscriptions.models import Product, Subscription, prefetch_line_addons
 from subscriptions.policy import Action, Channel, Decision
 from subscriptions.selectors import decision_context, decision_for
 from subscriptions.views import subscription_page
@@ -211,6 +211,7 @@ def case_request(request: HttpRequest, subscription_pk: int, action: str) -> Htt
         ),
         pk=subscription_pk,
     )
+    prefetch_line_addons([subscription], context.products)
     try:
         action = Action(action)
     except ValueError:

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from subscriptions.models import PhoneNumber, Product, Subscription
+from subscriptions.models import PhoneNumber, Product, Subscription, prefetch_line_addons
 from subscriptions.policy import Action, Channel, Setting
 from subscriptions.selectors import (
     decision_context,
@@ -319,6 +319,7 @@ def test_a_page_of_decisions_costs_the_same_queries_for_any_number_of_rows(
             .filter(parent__isnull=True)
             .with_page_relations(products=context.products)
         )
+        prefetch_line_addons(subscriptions, context.products)
         for subscription in subscriptions:
             decisions = decisions_for(
                 subscription=subscription,
@@ -328,7 +329,7 @@ def test_a_page_of_decisions_costs_the_same_queries_for_any_number_of_rows(
                 context=context,
             )
             assert all(d.reason for d in decisions.values())
-            for addon in subscription.addons.all():
+            for addon in subscription.line_addons:
                 decision_for(
                     subscription=addon,
                     membership=membership,
@@ -356,19 +357,20 @@ def test_page_relations_take_products_from_the_catalog_instead_of_joining_them(
     # Lazy fetches raise in here: every product and scheduled plan must already be there.
     with django_assert_num_queries(2) as captured:
         rows = list(given)
+        prefetch_line_addons(rows, context.products)
         shown = [
-            (row.pk, row.product.name, row.scheduled_product, [a.product for a in row.addons.all()])
+            (row.pk, row.product.name, row.scheduled_product, [a.product for a in row.line_addons])
             for row in rows
         ]
     assert '"subscriptions_product"."cancel_channel"' not in captured.captured_queries[0]["sql"]
     for row in rows:
         assert row.product is context.products[row.product_id]
-        for addon in row.addons.all():
+        for addon in row.line_addons:
             assert addon.product is context.products[addon.product_id]
     assert dict((pk, scheduled) for pk, _, scheduled, _ in shown)[line.pk] == smaller
     # The same rows, products, plans and add-ons as the joined read, and the same decisions.
     assert shown == [
-        (row.pk, row.product.name, row.scheduled_product, [a.product for a in row.addons.all()])
+        (row.pk, row.product.name, row.scheduled_product, [a.product for a in row.line_addons])
         for row in joined
     ]
     today = timezone.localdate()
@@ -415,7 +417,7 @@ def test_pages_of_licenses_and_plans_skip_the_add_on_query_that_only_lines_need(
     membership = membership_of(owner, organization)
     line = Subscription.objects.with_page_relations().filter(product__kind="line")[0]
     assert subscription_facts_from(subscription=line, membership=membership).addons
-    plan = Subscription.objects.with_page_relations(addons=False).get(product__kind="call_insights")
+    plan = Subscription.objects.with_page_relations().get(product__kind="call_insights")
     with django_assert_max_num_queries(0):
         assert subscription_facts_from(subscription=plan, membership=membership).addons == ()
 
