@@ -188,33 +188,33 @@ def seed_organization(
     )
     today = timezone.localdate()
     start, end = today - timedelta(days=10), today + timedelta(days=20)
-    number_subscriptions = Subscription.objects.bulk_create(
+
+    def held(products) -> list:
+        """Bulk-create this term's subscriptions of the organization, one per (product,
+        other fields) pair."""
+        return Subscription.objects.bulk_create(
+            (
+                Subscription(
+                    organization=organization,
+                    product=product,
+                    term_start=start,
+                    term_end=end,
+                    **fields,
+                )
+                for product, fields in products
+            ),
+            batch_size=2000,
+        )
+
+    number_subscriptions = held(
         (
-            Subscription(
-                organization=organization,
-                product=line_plan if i % LINE_EVERY == 0 else number_plan,
-                term_start=start,
-                term_end=end,
-                assigned_to=users[i % members] if i % 3 != 2 else None,
-            )
-            for i in range(numbers)
-        ),
-        batch_size=2000,
+            line_plan if i % LINE_EVERY == 0 else number_plan,
+            {"assigned_to": users[i % members] if i % 3 != 2 else None},
+        )
+        for i in range(numbers)
     )
     # Each line has a call-recording add-on, which its Cancel Line must name first (I6).
-    Subscription.objects.bulk_create(
-        (
-            Subscription(
-                organization=organization,
-                product=recording_plan,
-                term_start=start,
-                term_end=end,
-                parent=line,
-            )
-            for line in number_subscriptions[::LINE_EVERY]
-        ),
-        batch_size=2000,
-    )
+    held((recording_plan, {"parent": line}) for line in number_subscriptions[::LINE_EVERY])
     digits = int(account_id.removeprefix("AC-")) % 1000
     PhoneNumber.objects.bulk_create(
         (
@@ -229,18 +229,9 @@ def seed_organization(
         ),
         batch_size=2000,
     )
-    Subscription.objects.bulk_create(
-        (
-            Subscription(
-                organization=organization,
-                product=license_plan,
-                term_start=start,
-                term_end=end,
-                assigned_to=users[i % members] if i % 2 == 0 else None,
-            )
-            for i in range(licenses)
-        ),
-        batch_size=2000,
+    held(
+        (license_plan, {"assigned_to": users[i % members] if i % 2 == 0 else None})
+        for i in range(licenses)
     )
     plan = Subscription.objects.create(
         organization=organization, product=tiers[1], term_start=start, term_end=end

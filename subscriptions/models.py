@@ -166,10 +166,11 @@ class Product(models.Model):
             return
         # Only a line has add-ons, and only an add-on belongs to a line (I6): a kind change
         # must not leave subscriptions of this product on the wrong side of that.
-        held = Subscription.objects.filter
-        if self.kind != ProductKind.LINE and held(parent__product=self).exists():
+        subscriptions = Subscription.objects
+        if self.kind != ProductKind.LINE and subscriptions.filter(parent__product=self).exists():
             raise ValidationError({"kind": "Lines of this product have add-ons: keep it a line."})
-        if self.kind != ProductKind.ADDON and held(product=self, parent__isnull=False).exists():
+        addons = subscriptions.filter(product=self, parent__isnull=False)
+        if self.kind != ProductKind.ADDON and addons.exists():
             raise ValidationError(
                 {"kind": "Subscriptions of this product are add-ons of lines: keep it an add-on."}
             )
@@ -375,8 +376,8 @@ class Subscription(models.Model):
         # add-ons in one admin form: the inline hands each add-on the line object, with no
         # id yet), so it is looked for as an object, not only as an id.
         errors = {}
-        known = self.product_id is not None
-        if known and self.pk and not self.can_have_addons and self.addons.exists():
+        has_product = self.product_id is not None
+        if has_product and self.pk and not self.can_have_addons and self.addons.exists():
             errors["product"] = (
                 "It has add-ons, and only a line has add-ons: keep a line product, or cancel "
                 "or move its add-ons first."
@@ -385,7 +386,7 @@ class Subscription(models.Model):
         if parent is not None:
             if self.organization_id is None:  # added to a line in admin: the line's own
                 self.organization_id = parent.organization_id
-            if known and self.product.kind != ProductKind.ADDON:
+            if has_product and self.product.kind != ProductKind.ADDON:
                 errors["product"] = "Only an add-on belongs to a line: choose an add-on product."
             # Not on the parent field: in the add-ons inline it is hidden, with its errors.
             if parent.product_id is None or parent.product.kind != ProductKind.LINE:
