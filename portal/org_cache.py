@@ -12,7 +12,8 @@ organization changes:
   change's transaction would lock its row until the commit, for every change of the
   organization).
 - A change without an organization (staff editing the catalog) marks every
-  organization changed.
+  organization changed. So does any save or delete of the catalog itself, wherever it is
+  made (`subscriptions.signals`): pages take their products from what is kept.
 - Kept figures expire after `KEEP_SECONDS` anyway: for what changes with time alone
   (an invitation's validity) or without the audit log (a bulk load in a shell).
 """
@@ -36,10 +37,18 @@ def _new_token(key: str) -> None:
     cache.set(key, uuid.uuid4().hex, TOKEN_SECONDS)
 
 
-def mark_changed(organization_id: int | None) -> None:
+def mark_changed(organization_id: int | None, *, at_once: bool = False) -> None:
     """Figures kept for this organization (for every one, with None) no longer stand,
-    from the commit of the current transaction on (at once outside one)."""
+    from the commit of the current transaction on (at once outside one).
+
+    `at_once` also drops them inside the transaction, so that the change's own
+    transaction reads its change (the catalog, whose products pages take from what is
+    kept). The commit renews the token again, over figures a page kept meanwhile from
+    the state before the commit. Only for rare changes: with the database cache, the
+    token's row stays locked until the commit."""
     key = _token_key(organization_id)
+    if at_once:
+        _new_token(key)
     transaction.on_commit(lambda: _new_token(key))
 
 

@@ -32,7 +32,7 @@ from subscriptions.models import (
     prefetch_line_addons,
 )
 from subscriptions.policy import NUMBER_KINDS, Action
-from subscriptions.selectors import DecisionContext, decision_context, decision_for
+from subscriptions.selectors import DecisionContext, decision_for, page_decision_context
 from subscriptions.views import subscription_page
 
 Kind = Product.Kind
@@ -42,7 +42,7 @@ def _context(request: HttpRequest) -> DecisionContext:
     # One DecisionContext per request: a page asks for several decisions (View or Change
     # Plan, one per plan offered) and each would otherwise read the same three tables.
     if not hasattr(request, "decision_context"):
-        request.decision_context = decision_context(organization=request.organization)
+        request.decision_context = page_decision_context(organization=request.organization)
     return request.decision_context
 
 

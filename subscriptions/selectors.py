@@ -1,7 +1,8 @@
 """Reads that feed the policy engine: models in, plain facts and decisions out.
 
-Pages build one `DecisionContext` per request with `decision_context(organization=...)`
-(three queries), load subscriptions with
+Pages build one `DecisionContext` per request with `page_decision_context(...)` (kept
+in the cache until the organization or the catalog changes; `decision_context(...)`
+reads it fresh with three queries, as services do), load subscriptions with
 `Subscription.objects.with_page_relations(products=context.products)` and the add-ons
 of the lines among them with `prefetch_line_addons`, then call `decisions_for(...)` per
 row: with those relations loaded it runs no query at all, so a page's query count does
@@ -9,8 +10,8 @@ not grow with its rows.
 Services call `decision_for(...)` again on the locked row before they write.
 
 Public names (kept stable for the pages): `DecisionContext`, `decision_context`,
-`policy_facts_from`, `subscription_facts_from`, `plan_option`, `decision_for`,
-`decisions_for`, `outbound_recording_decision`.
+`page_decision_context`, `policy_facts_from`, `subscription_facts_from`, `plan_option`,
+`decision_for`, `decisions_for`, `outbound_recording_decision`.
 """
 
 from collections import defaultdict
@@ -21,6 +22,7 @@ from datetime import date
 from django.utils import timezone
 
 from accounts.models import Membership, Organization
+from portal import org_cache
 from subscriptions.models import Product, Subscription
 from subscriptions.policy import (
     Action,
@@ -51,6 +53,23 @@ class DecisionContext:
 def decision_context(*, organization: Organization) -> DecisionContext:
     """The organization's Super Admins and account manager, and the catalog with its plan
     options: three small queries, however many rows the page shows."""
+    return _context_of(organization, *_people_and_catalog(organization))
+
+
+def page_decision_context(*, organization: Organization) -> DecisionContext:
+    """`decision_context`, for pages: its Super Admins and catalog are kept in the cache
+    (`portal.org_cache`) until the organization or the catalog changes, so a page reads
+    the cache instead of three tables. Services decide again with a fresh
+    `decision_context` on the locked row: what a page shows never decides a change."""
+    return _context_of(
+        organization,
+        *org_cache.kept(
+            organization.pk, "decision-context", lambda: _people_and_catalog(organization)
+        ),
+    )
+
+
+def _people_and_catalog(organization: Organization):
     # Only the two columns a reason names: no model instances to build for them.
     super_admin_names = tuple(
         full_name or email
@@ -59,9 +78,6 @@ def decision_context(*, organization: Organization) -> DecisionContext:
         .order_by("user__full_name", "user__email")
         .values_list("user__full_name", "user__email")
     )
-    # Every page's membership query selects the account manager with the organization.
-    manager = organization.account_manager
-    manager_name = (manager.full_name or manager.email) if manager else ""
     # The catalog is small (tens of products): read whole, it gives every row its product
     # and every product its plan options, instead of joins and a query per row.
     products = {product.pk: product for product in Product.objects.order_by()}
@@ -71,11 +87,18 @@ def decision_context(*, organization: Organization) -> DecisionContext:
     ):
         if to_id in products:  # else added after the catalog was read: offered next time
             options[from_id].append(plan_option(product=products[to_id]))
+    plan_options = {pk: _smallest_first(plans) for pk, plans in options.items()}
+    return super_admin_names, products, plan_options
+
+
+def _context_of(organization: Organization, super_admin_names, products, plan_options):
+    # Every page's membership query selects the account manager with the organization.
+    manager = organization.account_manager
     return DecisionContext(
         super_admin_names=super_admin_names,
-        account_manager_name=manager_name,
+        account_manager_name=(manager.full_name or manager.email) if manager else "",
         support_email=organization.contact_email,
-        plan_options={pk: _smallest_first(plans) for pk, plans in options.items()},
+        plan_options=plan_options,
         products=products,
     )
 

@@ -18,10 +18,10 @@ from subscriptions.models import PhoneNumber, Product, Subscription, prefetch_li
 from subscriptions.policy import NUMBER_KINDS, Action, Decision, Setting
 from subscriptions.selectors import (
     DecisionContext,
-    decision_context,
     decision_for,
     decisions_for,
     outbound_recording_decision,
+    page_decision_context,
 )
 
 Kind = Product.Kind
@@ -210,7 +210,7 @@ def numbers(request: HttpRequest) -> HttpResponse:
     # from one index range, then only those 25 subscriptions load with their relations.
     visible = PhoneNumber.objects.visible_to(request.membership)
     form = _number_filter_form(request, visible)
-    context = decision_context(organization=request.organization)
+    context = page_decision_context(organization=request.organization)
     page = page_by_ids(
         form.filter(visible).order_by("e164"),
         request.GET.get("page"),
@@ -289,7 +289,7 @@ def numbers_csv(request: HttpRequest) -> HttpResponse:
 @membership_required
 def number_detail(request: HttpRequest, pk: int, fragment: str = "") -> HttpResponse:
     """A number's page; `fragment` renders one switch only (after an htmx POST)."""
-    context = decision_context(organization=request.organization)
+    context = page_decision_context(organization=request.organization)
     subscription = get_object_or_404(
         _visible(request, context)
         .filter(product__kind__in=NUMBER_KINDS)
@@ -342,7 +342,7 @@ LICENSES_PAGE_SIZE = 25  # as Numbers: every row carries an assign form and its 
 
 @membership_required
 def licenses(request: HttpRequest) -> HttpResponse:
-    context = decision_context(organization=request.organization)
+    context = page_decision_context(organization=request.organization)
     user_licenses = _page_of(request, [Kind.USER_LICENSE], context)
     # Both counts the page shows in one query.
     counts = user_licenses.aggregate(
@@ -373,7 +373,7 @@ def licenses(request: HttpRequest) -> HttpResponse:
 
 @membership_required
 def trunks(request: HttpRequest) -> HttpResponse:
-    context = decision_context(organization=request.organization)
+    context = page_decision_context(organization=request.organization)
     rows = _rows(
         _page_of(request, [Kind.SIP_TRUNK], context),
         membership=request.membership,
@@ -393,7 +393,7 @@ def settings_index(request: HttpRequest, fragment: str = "") -> HttpResponse:
 
 
 def _plan_page(request: HttpRequest, kind: str, template: str) -> HttpResponse:
-    context = decision_context(organization=request.organization)
+    context = page_decision_context(organization=request.organization)
     rows = _rows(_page_of(request, [kind], context), membership=request.membership, context=context)
     catalog = sorted(
         (p for p in context.products.values() if p.kind == kind and p.is_active),
@@ -414,7 +414,7 @@ def number_testing(request: HttpRequest) -> HttpResponse:
 
 @membership_required
 def jetpacks(request: HttpRequest) -> HttpResponse:
-    context = decision_context(organization=request.organization)
+    context = page_decision_context(organization=request.organization)
     rows = _rows(
         _page_of(request, [Kind.JETPACK], context), membership=request.membership, context=context
     )
@@ -430,7 +430,7 @@ def member_plans(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.membership.is_admin_or_above:
         memberships = memberships.filter(user=request.user)
     person = get_object_or_404(memberships.select_related("user"), pk=pk)
-    context = decision_context(organization=request.organization)
+    context = page_decision_context(organization=request.organization)
     held = (
         _visible(request, context)
         .filter(assigned_to_id=person.user_id)

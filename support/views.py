@@ -17,7 +17,7 @@ from portal.http import client_ip
 from portal.paging import page_by_ids
 from subscriptions.models import Product, Subscription, prefetch_line_addons
 from subscriptions.policy import Action, Channel, Decision
-from subscriptions.selectors import decision_context, decision_for
+from subscriptions.selectors import decision_for, page_decision_context
 from subscriptions.views import subscription_page
 from support import services
 from support.forms import (
@@ -204,7 +204,7 @@ def case_request(request: HttpRequest, subscription_pk: int, action: str) -> Htt
     """Open a case from a subscription's decision: a Cancellation Request (A2, A3, A5, A6,
     A11), a quote case for the account manager (A12), or a change request. The engine is
     asked again here and in the service; a refusal shows its reason."""
-    context = decision_context(organization=request.organization)
+    context = page_decision_context(organization=request.organization)
     subscription = get_object_or_404(
         Subscription.objects.visible_to(request.membership).with_page_relations(
             products=context.products

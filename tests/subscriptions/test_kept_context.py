@@ -1,0 +1,100 @@
+"""Pages keep their decision context (the Super Admins, the catalog and its plan options)
+in the cache until the organization or the catalog changes
+(`selectors.page_decision_context`); services decide again from the database."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.services import membership_change_role
+from portal.models import AuditEvent
+from subscriptions.models import Product, Subscription
+from tests.factories import (
+    MembershipFactory,
+    PhoneNumberFactory,
+    ProductFactory,
+    SubscriptionFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _reads(captured, table: str) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if f'FROM "{table}"' in q["sql"]]
+
+
+def test_a_pages_second_view_reads_no_catalog_and_no_super_admins(
+    client_for, organization, owner, django_assert_max_num_queries
+):
+    PhoneNumberFactory(subscription__organization=organization)
+    client = client_for(owner)
+    with django_assert_max_num_queries(40) as first:
+        client.get(reverse("numbers"))
+    assert _reads(first, "subscriptions_product")
+    for name in ("numbers", "licenses", "call_insights"):
+        with django_assert_max_num_queries(40) as kept:
+            assert client.get(reverse(name)).status_code == 200
+        assert not _reads(kept, "subscriptions_product")
+        assert not _reads(kept, "subscriptions_product_changeable_to")
+        assert not [q for q in kept.captured_queries if "'super_admin'" in q["sql"]]
+
+
+def test_a_product_changed_anywhere_shows_on_the_next_page(client_for, organization, owner):
+    number = PhoneNumberFactory(subscription__organization=organization).subscription
+    client = client_for(owner)
+    assert number.product.name.encode() in client.get(reverse("numbers")).content
+    # Saved outside the admin (a shell, a data migration): nothing audits it, yet the
+    # catalog pages keep is dropped at once.
+    product = number.product
+    product.name = "Renamed Number Plan"
+    product.save()
+    assert b"Renamed Number Plan" in client.get(reverse("numbers")).content
+    # A plan added since is offered to change to, also without an audit.
+    insights = ProductFactory(name="Insights 1", call_insights=True, tier=1)
+    plan = SubscriptionFactory(organization=organization, product=insights)
+    assert client.get(reverse("change_plan", args=[plan.pk])).status_code == 200
+    insights.changeable_to.add(ProductFactory(name="Insights 2", call_insights=True, tier=2))
+    assert b"Insights 2" in client.get(reverse("change_plan", args=[plan.pk])).content
+
+
+def test_a_new_super_admin_is_named_at_once_after_the_change_commits(
+    client_for, organization, owner, admin_user, django_capture_on_commit_callbacks
+):
+    plan = Subscription.objects.create(
+        organization=organization,
+        product=ProductFactory(name="Insights", call_insights=True, cancel_min_role="super_admin"),
+        term_start="2026-01-01",
+        term_end="2026-12-31",
+    )
+    admin = MembershipFactory(organization=organization, role="admin", user__full_name="Ada New")
+    client = client_for(admin_user)  # another Admin, whom the refusal sends to a Super Admin
+
+    def reasons() -> str:
+        rows = client.get(reverse("call_insights")).context["rows"]
+        assert [row.subscription.pk for row in rows] == [plan.pk]
+        return " ".join(d.reason for row in rows for d in row.decisions if not d.allowed)
+
+    assert "Olive Owner" in reasons() and "Ada New" not in reasons()
+    # Made Super Admin: the audited change drops what pages kept, once it commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        membership_change_role(membership=admin, role="super_admin", actor=owner)
+    assert "Ada New" in reasons()
+
+
+def test_a_change_is_decided_from_the_database_not_from_what_the_page_kept(
+    client_for, organization, owner
+):
+    plan = Subscription.objects.create(
+        organization=organization,
+        product=ProductFactory(name="Insights", call_insights=True, cancel_channel="term_end"),
+        term_start="2026-01-01",
+        term_end="2026-12-31",
+    )
+    client = client_for(owner)
+    assert client.get(reverse("subscription_cancel", args=[plan.pk])).status_code == 200
+    # A change no signal sees (a bulk update): the kept catalog still allows the cancel...
+    Product.objects.filter(pk=plan.product_id).update(cancel_channel="support_case")
+    client.post(reverse("subscription_cancel", args=[plan.pk]), {"reason": "other"})
+    # ...but the service reads the product again: it goes through a case, not at once.
+    plan.refresh_from_db()
+    assert plan.state == Subscription.State.ACTIVE
+    assert not AuditEvent.objects.filter(action__startswith="subscription.cancel").exists()
