@@ -12,6 +12,7 @@ from django.urls import NoReverseMatch, get_script_prefix, reverse, set_script_p
 
 from portal.templatetags import row_urls
 from subscriptions.policy import Action, HelpTopic
+from subscriptions.templatetags import decisions
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 # Every URL name the portal's templates give to row_url, and those the Accounts rows'
@@ -22,7 +23,10 @@ NAMES = sorted(
         for template in TEMPLATES.rglob("*.html")
         for name in re.findall(r"\{% row_url '(\w+)'", template.read_text())
     }
-    | {"member_change_role", "member_remove"}
+    # The names the row-drawing tags give it: member_controls, decisions_list.
+    | {"member_change_role", "member_remove", "case_request", "help_article"}
+    | {name for name, _ in decisions._PAGES.values()}
+    | set(decisions._POSTS.values())
 )
 
 
