@@ -52,6 +52,17 @@ def mark_changed(organization_id: int | None, *, at_once: bool = False) -> None:
     transaction.on_commit(lambda: _new_token(key))
 
 
+def kept_for(membership, figures: str, compute: Callable[[], dict]) -> dict:
+    """`kept` for the figures named `figures` (a page's) as `membership` sees them: Admins
+    and above the whole organization (by role, as Super Admins see more), a Member their
+    own."""
+    if membership.is_admin_or_above:
+        viewpoint = f"{figures}:{membership.role}"
+    else:
+        viewpoint = f"{figures}:member-{membership.user_id}"
+    return kept(membership.organization_id, viewpoint, compute)
+
+
 def kept(organization_id: int, viewpoint: str, compute: Callable[[], dict]) -> dict:
     """`compute()` for this organization and viewpoint (whose figures these are, as the
     member sees them: "organization", or one member's own), or what it gave before if

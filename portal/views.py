@@ -41,9 +41,8 @@ def home(request: HttpRequest) -> HttpResponse:
     organization = membership.organization
     # Counting reads every row the organization has: the counts are kept until it changes
     # (portal.org_cache). Admins and above count the whole organization, a Member their own.
-    viewpoint = membership.role if membership.is_admin_or_above else f"member-{membership.user_id}"
     context = {
-        **org_cache.kept(organization.pk, viewpoint, lambda: _home_counts(membership)),
+        **org_cache.kept_for(membership, "home", lambda: _home_counts(membership)),
         **subscriptions_home_context(request),
         **support_home_context(request),
     }

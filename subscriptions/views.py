@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.access import membership_required
 from accounts.models import Membership
+from portal import org_cache
 from portal.paging import distinct_values, page_by_ids
 from subscriptions.forms import NumberFilterForm
 from subscriptions.models import PhoneNumber, Product, Subscription, prefetch_line_addons
@@ -195,29 +196,37 @@ def home_context(request: HttpRequest) -> dict:
     return {"ending_soon": ending}
 
 
-def _number_filter_form(request: HttpRequest, numbers) -> NumberFilterForm:
+def _countries(request: HttpRequest, numbers) -> list[str]:
     if request.membership.is_admin_or_above:
         # From the (organization, country) index: a probe per country, not a read per number.
-        countries = distinct_values(PhoneNumber, "country", organization_id=request.organization.pk)
-    else:
-        countries = list(numbers.order_by("country").values_list("country", flat=True).distinct())
-    return NumberFilterForm(request.GET or None, countries=countries)
+        return distinct_values(PhoneNumber, "country", organization_id=request.organization.pk)
+    return list(numbers.order_by("country").values_list("country", flat=True).distinct())
 
 
 @membership_required
 def numbers(request: HttpRequest) -> HttpResponse:
-    # Paged over PhoneNumber (organization, e164): the page's 25 rows and the count come
-    # from one index range, then only those 25 subscriptions load with their relations.
+    # Paged over PhoneNumber (organization, e164): the page's 25 rows come from one index
+    # range, then only those 25 subscriptions load with their relations.
     visible = PhoneNumber.objects.visible_to(request.membership)
-    form = _number_filter_form(request, visible)
+    # The country list and the total read every number the member sees: kept until the
+    # organization changes (portal.org_cache).
+    figures = org_cache.kept_for(
+        request.membership,
+        "numbers",
+        lambda: {"countries": _countries(request, visible), "total": visible.count()},
+    )
+    form = NumberFilterForm(request.GET or None, countries=figures["countries"])
+    shown = form.filter(visible)
     context = page_decision_context(organization=request.organization)
     page = page_by_ids(
-        form.filter(visible).order_by("e164"),
+        shown.order_by("e164"),
         request.GET.get("page"),
         NUMBERS_PAGE_SIZE,
         ids="subscription_id",
         # Through visible_to again: a number's copied organization is never the only guard.
         load=_visible(request, context),
+        # Nothing filtered away (the form hands back the same queryset): the kept total.
+        count=figures["total"] if shown is visible else None,
     )
     query = request.GET.copy()
     query.pop("page", None)
@@ -245,7 +254,7 @@ def _csv_safe(value) -> str:
 @membership_required
 def numbers_csv(request: HttpRequest) -> HttpResponse:
     visible = PhoneNumber.objects.visible_to(request.membership)
-    form = _number_filter_form(request, visible)
+    form = NumberFilterForm(request.GET or None, countries=_countries(request, visible))
     filtered = (
         form.filter(visible)
         .select_related("subscription__product", "subscription__assigned_to")
@@ -344,9 +353,13 @@ LICENSES_PAGE_SIZE = 25  # as Numbers: every row carries an assign form and its 
 def licenses(request: HttpRequest) -> HttpResponse:
     context = page_decision_context(organization=request.organization)
     user_licenses = _page_of(request, [Kind.USER_LICENSE], context)
-    # Both counts the page shows in one query.
-    counts = user_licenses.aggregate(
-        total=Count("id"), free=Count("id", filter=Q(assigned_to__isnull=True))
+    # Both counts the page shows, in one query, kept until the organization changes.
+    counts = org_cache.kept_for(
+        request.membership,
+        "licenses",
+        lambda: user_licenses.aggregate(
+            total=Count("id"), free=Count("id", filter=Q(assigned_to__isnull=True))
+        ),
     )
     page = page_by_ids(
         user_licenses, request.GET.get("page"), LICENSES_PAGE_SIZE, count=counts["total"]

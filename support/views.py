@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import membership_required
+from portal import org_cache
 from portal.errors import ActionRefused
 from portal.http import client_ip
 from portal.paging import page_by_ids
@@ -102,7 +103,8 @@ def _count_case(request: HttpRequest) -> None:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Support (A4): open and pending cases first, filters, search, paging."""
     visible = Case.objects.visible_to(request.membership)
-    counts = case_counts(visible)
+    # They read every case the member sees: kept until the organization changes.
+    counts = org_cache.kept_for(request.membership, "support", lambda: case_counts(visible))
     form = CaseFilterForm(request.GET or None)
     filtered = form.filter(visible)
     page = page_by_ids(

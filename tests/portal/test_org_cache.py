@@ -7,7 +7,8 @@ from django.urls import reverse
 from accounts.services import invitation_create
 from portal import org_cache
 from portal.audit import audit_record
-from tests.factories import PhoneNumberFactory
+from subscriptions.models import Product
+from tests.factories import CaseFactory, PhoneNumberFactory, ProductFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +87,63 @@ def test_a_token_the_cache_lost_never_matches_counts_kept_before(organization):
     assert org_cache.kept(organization.pk, "test", lambda: {"n": 1}) == {"n": 1}
     cache.delete(org_cache._token_key(organization.pk))  # evicted
     assert org_cache.kept(organization.pk, "test", lambda: {"n": 2}) == {"n": 2}
+
+
+def _product(kind, **trait):
+    # One product for every row: saving a new one would drop what is kept by itself
+    # (the catalog's signal), and this test is about the audit.
+    return Product.objects.filter(kind=kind).first() or ProductFactory(kind=kind, **trait)
+
+
+def _add_number(organization):
+    product = _product(Product.Kind.BUSINESS_NUMBER)
+    PhoneNumberFactory(subscription__organization=organization, subscription__product=product)
+
+
+def _add_license(organization):
+    SubscriptionFactory(
+        organization=organization, product=_product(Product.Kind.USER_LICENSE, user_license=True)
+    )
+
+
+def _add_case(organization):
+    CaseFactory(organization=organization)
+
+
+def _listed(context):
+    return context["page"].paginator.count
+
+
+@pytest.mark.parametrize(
+    ("name", "table", "add", "total"),
+    [
+        ("numbers", "subscriptions_phonenumber", _add_number, _listed),
+        ("licenses", "subscriptions_subscription", _add_license, _listed),
+        ("support", "support_case", _add_case, lambda context: context["counts"]["total"]),
+    ],
+)
+def test_list_pages_keep_their_totals_until_an_audited_change(
+    client_for,
+    organization,
+    owner,
+    name,
+    table,
+    add,
+    total,
+    django_assert_max_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    add(organization)
+    client = client_for(owner)
+    assert total(client.get(reverse(name)).context) == 1
+    add(organization)  # without an audit: a bulk load, say
+    with django_assert_max_num_queries(40) as kept:
+        assert total(client.get(reverse(name)).context) == 1
+    assert not [
+        q for q in kept.captured_queries if "COUNT(" in q["sql"] and f'FROM "{table}"' in q["sql"]
+    ]
+    # Rows change through services, which audit them: the audit marks the organization
+    # changed when the change commits, and the next view counts again.
+    with django_capture_on_commit_callbacks(execute=True):
+        audit_record(action="test.added", organization=organization)
+    assert total(client.get(reverse(name)).context) == 2

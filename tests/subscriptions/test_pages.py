@@ -91,11 +91,14 @@ def test_licenses_counts_the_live_licenses_and_those_assigned_to_nobody(
     SubscriptionFactory(organization=other_organization, product=license_product)
     client = client_for(owner)
     client.get(reverse("licenses"))
-    with django_assert_max_num_queries(20) as captured:
+    cache.clear()  # counted afresh (else kept until the organization changes)
+    with django_assert_max_num_queries(40) as captured:
         content = client.get(reverse("licenses")).content.decode()
     assert "3 licenses, 1 not assigned to anyone." in " ".join(content.split())
-    # Both counts in one query: the paging takes its total from it.
-    assert sum("COUNT(" in q["sql"] for q in captured.captured_queries) == 1
+    # Both counts in one query: the paging takes its total from it. (The database cache
+    # counts its own table when it stores what it keeps.)
+    counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"]]
+    assert len([sql for sql in counts if "portal_cache" not in sql]) == 1
 
 
 def test_a2_cancelling_a_business_number_is_a_cancellation_request(client_for, organization, owner):

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -95,10 +96,14 @@ def test_the_dashboard_pages_and_keeps_a_constant_number_of_queries(
     for _ in range(10):
         case_of(owner, organization)
     client.get(reverse("support"))
-    with django_assert_max_num_queries(20) as few:
+    # Each measured view counts afresh: its counts are kept (portal.org_cache) until an
+    # audited change, and these cases are made without one.
+    cache.clear()
+    with django_assert_max_num_queries(40) as few:
         client.get(reverse("support"))
     for _ in range(90):
         case_of(owner, organization, state="pending")
+    cache.clear()
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(reverse("support"), {"page": 2})
     assert response.context["page"].number == 2
