@@ -75,7 +75,9 @@ def page_by_ids(
     if count is not None:
         paginator.count = count  # a cached_property: set, it is not counted again
     page = paginator.get_page(number)
-    loaded = (queryset if load is None else load).in_bulk(list(page.object_list))
+    # Unordered: the ids give the page's order, and an order (Licenses' by product kind)
+    # would cost a join and a sort for nothing.
+    loaded = (queryset if load is None else load).order_by().in_bulk(list(page.object_list))
     # A row deleted between the two reads is left out rather than failing the page.
     page.object_list = [loaded[pk] for pk in page.object_list if pk in loaded]
     return page

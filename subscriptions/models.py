@@ -212,21 +212,31 @@ class SubscriptionQuerySet(models.QuerySet):
         """Live subscriptions whose term ends within `days` days of `today` (both included)."""
         return self.live().filter(term_end__gte=today, term_end__lte=today + timedelta(days=days))
 
-    def with_page_relations(self, products: dict | None = None) -> "SubscriptionQuerySet":
+    def with_page_relations(
+        self, products: dict | None = None, *, kinds=None
+    ) -> "SubscriptionQuerySet":
         """Everything a list or details page and `selectors.decisions_for` read, in a fixed
         number of queries: the product, the assignee, the phone number, the parent line and
         a scheduled plan. A line's add-ons come after, from `prefetch_line_addons`. (Plan
         options come from `selectors.decision_context`, once per page, not per row.)
+
+        With `kinds` (every kind the rows can be), the joins no such row uses are left out:
+        only numbers and lines have a phone number (`Subscription.number` knows it without
+        a query), only add-ons a parent line (a row without one reads None, no query).
 
         With `products` (the whole catalog by id: `DecisionContext.products`), each row's
         product and scheduled plan are taken from it instead of selected: the query loses
         the scheduled plan's join and both products' columns, and the product's join too
         unless a filter or an order still needs it (a kind, the add-ons' names). That is
         much of what the database and the ORM spend on these wide reads."""
-        joined = ("assigned_to", "phone_number")
+        joined = ["assigned_to"]
+        if kinds is None or not NUMBER_KINDS.isdisjoint(kinds):
+            joined.append("phone_number")
+        if kinds is None or ProductKind.ADDON in kinds:
+            joined.append("parent")
         if products is None:
-            joined += ("product", "scheduled_product")
-        return self.select_related(*joined, "parent")._given(products)
+            joined += ["product", "scheduled_product"]
+        return self.select_related(*joined)._given(products)
 
     def _given(self, products: dict | None) -> "SubscriptionQuerySet":
         if products is None:
@@ -332,6 +342,11 @@ class Subscription(models.Model):
                 fields=["organization", "state", "product"], name="subscription_org_state_product"
             ),
             models.Index(fields=["term_end"], name="subscription_term_end"),
+            # A plan page's rows of one product in order (Licenses pages 2,000 of them).
+            models.Index(
+                fields=["organization", "product", "label", "id"],
+                name="subscription_org_product_label",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gte=1), name="subscription_quantity_min"),

@@ -4,7 +4,7 @@ import csv
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -129,10 +129,10 @@ def _rows(
     ]
 
 
-def _visible(request: HttpRequest, context: DecisionContext):
+def _visible(request: HttpRequest, context: DecisionContext, kinds=None):
     # `_rows` then loads the add-ons of the lines among the rows it decides for.
     return Subscription.objects.visible_to(request.membership).with_page_relations(
-        products=context.products
+        products=context.products, kinds=kinds
     )
 
 
@@ -140,11 +140,35 @@ def _page_of(request: HttpRequest, kinds, context: DecisionContext, *, live_only
     # The products' ids as literals, not a join on their kind: the planner then sees from
     # its statistics that an organization's 10,000 numbers are not its one Call Insights
     # plan, and reads that plan by index instead of hashing every subscription.
-    products = [pk for pk, product in context.products.items() if product.kind in kinds]
-    subscriptions = _visible(request, context).filter(product_id__in=products)
+    products = [product for product in context.products.values() if product.kind in kinds]
+    subscriptions = _visible(request, context, kinds).filter(
+        product_id__in=[product.pk for product in products]
+    )
     if live_only:
         subscriptions = subscriptions.live()
-    return subscriptions.order_by("product__kind", "product__tier", "label", "id")
+    return subscriptions.order_by(*_in_catalog_order(products), "label", "id")
+
+
+def _in_catalog_order(products) -> list:
+    """The rows' order by their product's kind and tier, as literals of the products' ids:
+    no join to the catalog. Where the products share one place (Licenses' one license
+    product, most often) there is nothing to order by, and the subscription
+    (organization, product, label, id) index serves the page in order."""
+    places = sorted({(product.kind, product.tier) for product in products})
+    if len(places) <= 1:
+        return []
+    return [
+        Case(
+            *(
+                When(
+                    product_id__in=[p.pk for p in products if (p.kind, p.tier) == place],
+                    then=Value(rank),
+                )
+                for rank, place in enumerate(places)
+            ),
+            output_field=IntegerField(),
+        )
+    ]
 
 
 def home_counts(membership: Membership) -> dict:

@@ -434,3 +434,27 @@ def test_number_details_and_plans_run_a_constant_number_of_queries(
     for url, count in zip(urls, counts, strict=True):
         with django_assert_max_num_queries(count):
             client.get(url)
+
+
+def test_plan_pages_list_by_tier_then_label_and_licenses_by_label(client_for, organization, owner):
+    # Ordered by the catalog's tiers without a join (literals of the product ids), and
+    # Licenses' one product by label alone, as its index serves it.
+    tiers = {n: ProductFactory(name=f"Insights {n}", call_insights=True, tier=n) for n in (3, 1, 2)}
+    for label, tier in [("b", 2), ("a", 3), ("c", 1), ("a", 1), ("a", 2)]:
+        SubscriptionFactory(organization=organization, product=tiers[tier], label=label)
+    client = client_for(owner)
+    rows = client.get(reverse("call_insights")).context["rows"]
+    assert [(r.subscription.product.tier, r.subscription.label) for r in rows] == [
+        (1, "a"),
+        (1, "c"),
+        (2, "a"),
+        (2, "b"),
+        (3, "a"),
+    ]
+    product = ProductFactory(user_license=True)
+    made = [
+        SubscriptionFactory(organization=organization, product=product, label=label)
+        for label in ("z", "m", "m", "a")
+    ]
+    page = client.get(reverse("licenses")).context["page"]
+    assert [s.pk for s in page.object_list] == [made[3].pk, made[1].pk, made[2].pk, made[0].pk]
