@@ -248,7 +248,7 @@ def numbers(request: HttpRequest) -> HttpResponse:
         NUMBERS_PAGE_SIZE,
         ids="subscription_id",
         # Through visible_to again: a number's copied organization is never the only guard.
-        load=_visible(request, context),
+        load=_visible(request, context, NUMBER_KINDS),
         # Nothing filtered away (the form hands back the same queryset): the kept total.
         count=figures["total"] if shown is visible else None,
     )
