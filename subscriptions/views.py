@@ -149,22 +149,22 @@ def _page_of(request: HttpRequest, kinds, context: DecisionContext, *, live_only
     return subscriptions.order_by(*_in_catalog_order(products), "label", "id")
 
 
-def _in_catalog_order(products) -> list:
-    """The rows' order by their product's kind and tier, as literals of the products' ids:
-    no join to the catalog. Where the products share one place (Licenses' one license
-    product, most often) there is nothing to order by, and the subscription
+def _in_catalog_order(products, place=lambda product: (product.kind, product.tier)) -> list:
+    """The rows' order by their product's `place` (its kind and tier), as literals of the
+    products' ids: no join to the catalog. Where the products share one place (Licenses'
+    one license product, most often) there is nothing to order by, and the subscription
     (organization, product, label, id) index serves the page in order."""
-    places = sorted({(product.kind, product.tier) for product in products})
+    places = sorted({place(product) for product in products})
     if len(places) <= 1:
         return []
     return [
         Case(
             *(
                 When(
-                    product_id__in=[p.pk for p in products if (p.kind, p.tier) == place],
+                    product_id__in=[p.pk for p in products if place(p) == each],
                     then=Value(rank),
                 )
-                for rank, place in enumerate(places)
+                for rank, each in enumerate(places)
             ),
             output_field=IntegerField(),
         )
@@ -468,11 +468,18 @@ def member_plans(request: HttpRequest, pk: int) -> HttpResponse:
         memberships = memberships.filter(user=request.user)
     person = get_object_or_404(memberships.select_related("user"), pk=pk)
     context = page_decision_context(organization=request.organization)
+    # Add-ons show under their lines. Kinds and their order come from the catalog's ids:
+    # no join to the catalog, and none to a parent line, which only add-ons have.
+    addons = [pk for pk, product in context.products.items() if product.kind == Kind.ADDON]
     held = (
-        _visible(request, context)
+        _visible(request, context, [kind for kind in Kind if kind != Kind.ADDON])
         .filter(assigned_to_id=person.user_id)
-        .exclude(product__kind=Kind.ADDON)
-        .order_by("product__kind", "phone_number__e164", "id")
+        .exclude(product_id__in=addons)
+        .order_by(
+            *_in_catalog_order(context.products.values(), lambda product: product.kind),
+            "phone_number__e164",
+            "id",
+        )
     )
     rows = _rows(held, membership=request.membership, context=context)
     addon_rows = {

@@ -458,3 +458,28 @@ def test_plan_pages_list_by_tier_then_label_and_licenses_by_label(client_for, or
     ]
     page = client.get(reverse("licenses")).context["page"]
     assert [s.pk for s in page.object_list] == [made[3].pk, made[1].pk, made[2].pk, made[0].pk]
+
+
+def test_a_members_plans_list_by_kind_then_number_with_add_ons_under_their_line(
+    client_for, organization, owner
+):
+    line = ProductFactory(name="Line", line=True)
+    second = make_number(organization, e164="+15550000002", product=line, assigned_to=owner)
+    first = make_number(organization, e164="+15550000001", product=line, assigned_to=owner)
+    number = make_number(organization, e164="+15550000009", assigned_to=owner)
+    plan = SubscriptionFactory(
+        organization=organization,
+        product=ProductFactory(call_insights=True),
+        assigned_to=owner,
+    )
+    addon = SubscriptionFactory(
+        organization=organization,
+        product=ProductFactory(call_recording=True),
+        parent=first,
+        assigned_to=owner,
+    )
+    own = membership_of(owner, organization)
+    rows = client_for(owner).get(reverse("member_plans", args=[own.pk])).context["rows"]
+    # business_number, call_insights, line: the kinds in order, then the numbers.
+    assert [row.subscription.pk for row, _ in rows] == [number.pk, plan.pk, first.pk, second.pk]
+    assert [[a.subscription.pk for a in addons] for _, addons in rows] == [[], [], [addon.pk], []]
