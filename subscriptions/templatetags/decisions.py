@@ -1,10 +1,10 @@
 """Template helpers that put the policy engine's decisions into words."""
 
 from django import template
-from django.template.defaulttags import CsrfTokenNode
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from portal.row_drawing import csrf_field
 from portal.templatetags.row_urls import row_url
 from subscriptions.policy import Action, Channel, Decision
 
@@ -74,13 +74,6 @@ def decisions_list(context, decisions, subscription=None, compact=False) -> Safe
     return mark_safe(html)  # noqa: S308
 
 
-def _csrf_field(context) -> str:
-    field = context.render_context.get(CsrfTokenNode)
-    if field is None:
-        field = context.render_context[CsrfTokenNode] = CsrfTokenNode().render(context)
-    return field
-
-
 def _control(context, d: Decision, subscription) -> str:
     """The decision's control, for an allowed decision on a subscription."""
     if d.channel in _IN_THE_PORTAL:
@@ -97,7 +90,7 @@ def _control(context, d: Decision, subscription) -> str:
                 '<form method="post" action="{}" class="inline-form">{}'
                 '<button type="submit" class="secondary">{}</button></form>',
                 row_url(_POSTS[d.action], subscription.pk),
-                _csrf_field(context),
+                csrf_field(context),
                 d.label,
             )
         return format_html('<span class="decision-label">{}</span>', d.label)
