@@ -12,8 +12,9 @@ organization changes:
   change's transaction would lock its row until the commit, for every change of the
   organization).
 - A change without an organization (staff editing the catalog) marks every
-  organization changed. So does any save or delete of the catalog itself, wherever it is
-  made (`subscriptions.signals`): pages take their products from what is kept.
+  organization changed. So does any save or delete of the catalog itself through its
+  models, and a `migrate` that applies migrations (`subscriptions.signals`): pages
+  take their products from what is kept.
 - Kept figures expire after `KEEP_SECONDS` anyway: for what changes with time alone
   (an invitation's validity) or without the audit log (a bulk load in a shell).
 """
@@ -52,7 +53,7 @@ def mark_changed(organization_id: int | None, *, at_once: bool = False) -> None:
     transaction.on_commit(lambda: _new_token(key))
 
 
-def kept_for(membership, figures: str, compute: Callable[[], dict]) -> dict:
+def kept_for(membership, figures: str, compute: Callable[[], object]):
     """`kept` for the figures named `figures` (a page's) as `membership` sees them: Admins
     and above the whole organization (by role, as Super Admins see more), a Member their
     own."""
@@ -63,10 +64,10 @@ def kept_for(membership, figures: str, compute: Callable[[], dict]) -> dict:
     return kept(membership.organization_id, viewpoint, compute)
 
 
-def kept(organization_id: int, viewpoint: str, compute: Callable[[], dict]) -> dict:
-    """`compute()` for this organization and viewpoint (whose figures these are, as the
-    member sees them: "organization", or one member's own), or what it gave before if
-    nothing has changed since. What it returns must pickle."""
+def kept(organization_id: int, viewpoint: str, compute: Callable[[], object]):
+    """`compute()` for this organization and viewpoint (which figures, as whom: a role's
+    "home:admin", one member's "numbers:member-7", or "decision-context"), or what it
+    gave before if nothing has changed since. What it returns must pickle."""
     keys = [_token_key(organization_id), _token_key(None)]
     figures_key = f"org-figures:{organization_id}:{viewpoint}"
     found = cache.get_many([*keys, figures_key])

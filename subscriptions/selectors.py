@@ -60,7 +60,8 @@ def page_decision_context(*, organization: Organization) -> DecisionContext:
     """`decision_context`, for pages: its Super Admins and catalog are kept in the cache
     (`portal.org_cache`) until the organization or the catalog changes, so a page reads
     the cache instead of three tables. Services decide again with a fresh
-    `decision_context` on the locked row: what a page shows never decides a change."""
+    `decision_context` on the locked row, and views that write call one (`take_fix`):
+    what a page kept never decides a change."""
     return _context_of(
         organization,
         *org_cache.kept(
@@ -222,9 +223,9 @@ def decisions_for(
 ) -> dict[Action, Decision]:
     """{action: Decision} for `membership` on `subscription`.
 
-    Pass the page's `context` (from `decision_context`) to avoid its three queries per
-    call. A membership of another organization gets refusals only; pages answer 404
-    before ever asking.
+    Pass the page's `context` (from `page_decision_context`; services: from
+    `decision_context`) to avoid reading it again per call. A membership of another
+    organization gets refusals only; pages answer 404 before ever asking.
     """
     if context is None:
         context = decision_context(organization=membership.organization)

@@ -3,11 +3,18 @@ in the cache until the organization or the catalog changes
 (`selectors.page_decision_context`); services decide again from the database."""
 
 import pytest
+from django.core.management.sql import emit_post_migrate_signal
+from django.db.migrations import Migration
 from django.urls import reverse
 
 from accounts.services import membership_change_role
+from portal import org_cache
+from portal.errors import ActionRefused
 from portal.models import AuditEvent
 from subscriptions.models import Product, Subscription
+from subscriptions.selectors import page_decision_context
+from subscriptions.services import subscription_change_plan
+from tests.conftest import membership_of
 from tests.factories import (
     MembershipFactory,
     PhoneNumberFactory,
@@ -38,12 +45,12 @@ def test_a_pages_second_view_reads_no_catalog_and_no_super_admins(
         assert not [q for q in kept.captured_queries if "'super_admin'" in q["sql"]]
 
 
-def test_a_product_changed_anywhere_shows_on_the_next_page(client_for, organization, owner):
+def test_a_product_saved_through_its_model_shows_on_the_next_page(client_for, organization, owner):
     number = PhoneNumberFactory(subscription__organization=organization).subscription
     client = client_for(owner)
     assert number.product.name.encode() in client.get(reverse("numbers")).content
-    # Saved outside the admin (a shell, a data migration): nothing audits it, yet the
-    # catalog pages keep is dropped at once.
+    # Saved outside the admin (a shell, a script): nothing audits it, yet the catalog
+    # pages keep is dropped at once.
     product = number.product
     product.name = "Renamed Number Plan"
     product.save()
@@ -80,21 +87,34 @@ def test_a_new_super_admin_is_named_at_once_after_the_change_commits(
     assert "Ada New" in reasons()
 
 
-def test_a_change_is_decided_from_the_database_not_from_what_the_page_kept(
+def test_a_change_is_decided_from_the_database_not_from_what_pages_kept(
     client_for, organization, owner
 ):
-    plan = Subscription.objects.create(
-        organization=organization,
-        product=ProductFactory(name="Insights", call_insights=True, cancel_channel="term_end"),
-        term_start="2026-01-01",
-        term_end="2026-12-31",
-    )
-    client = client_for(owner)
-    assert client.get(reverse("subscription_cancel", args=[plan.pk])).status_code == 200
-    # A change no signal sees (a bulk update): the kept catalog still allows the cancel...
-    Product.objects.filter(pk=plan.product_id).update(cancel_channel="support_case")
-    client.post(reverse("subscription_cancel", args=[plan.pk]), {"reason": "other"})
-    # ...but the service reads the product again: it goes through a case, not at once.
+    current = ProductFactory(name="Insights 1", call_insights=True, tier=1)
+    bigger = ProductFactory(name="Insights 2", call_insights=True, tier=2)
+    current.changeable_to.add(bigger)
+    plan = SubscriptionFactory(organization=organization, product=current)
+    assert b"Insights 2" in client_for(owner).get(reverse("change_plan", args=[plan.pk])).content
+    # Removed in a way no signal sees (a bulk delete): pages still offer it from what
+    # they kept...
+    Product.changeable_to.through.objects.filter(to_product=bigger).delete()
+    kept = page_decision_context(organization=organization).plan_options[current.pk]
+    assert [option.product_id for option in kept] == [bigger.pk]
+    # ...but the service decides with the catalog as it is, and refuses.
+    with pytest.raises(ActionRefused):
+        subscription_change_plan(
+            subscription=plan, membership=membership_of(owner, organization), product=bigger
+        )
     plan.refresh_from_db()
-    assert plan.state == Subscription.State.ACTIVE
-    assert not AuditEvent.objects.filter(action__startswith="subscription.cancel").exists()
+    assert plan.product_id == current.pk
+    assert not AuditEvent.objects.filter(action="subscription.plan_changed").exists()
+
+
+def test_a_migrate_drops_what_pages_kept(organization, django_capture_on_commit_callbacks):
+    # Data migrations save through historical models, which send no signal to the
+    # catalog's receivers; and a deploy may change what a product is.
+    assert org_cache.kept(organization.pk, "test", lambda: 1) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        applied = [(Migration("0099_data", "subscriptions"), False)]
+        emit_post_migrate_signal(verbosity=0, interactive=False, db="default", plan=applied)
+    assert org_cache.kept(organization.pk, "test", lambda: 2) == 2
