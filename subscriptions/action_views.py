@@ -32,7 +32,12 @@ from subscriptions.models import (
     prefetch_line_addons,
 )
 from subscriptions.policy import NUMBER_KINDS, Action
-from subscriptions.selectors import DecisionContext, decision_for, page_decision_context
+from subscriptions.selectors import (
+    DecisionContext,
+    decision_context,
+    decision_for,
+    page_decision_context,
+)
 from subscriptions.views import subscription_page
 
 Kind = Product.Kind
@@ -40,7 +45,7 @@ Kind = Product.Kind
 
 def _context(request: HttpRequest) -> DecisionContext:
     # One DecisionContext per request: a page asks for several decisions (View or Change
-    # Plan, one per plan offered) and each would otherwise read the same three tables.
+    # Plan, one per plan offered), all from the one the pages keep.
     if not hasattr(request, "decision_context"):
         request.decision_context = page_decision_context(organization=request.organization)
     return request.decision_context
@@ -112,7 +117,8 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     # The service decides again under a lock, and refuses with the reason if need be.
     if request.method == "POST" and form.is_valid():
         try:
-            services.subscription_cancel(
+            # What the service did, not what the page expected, says which message to give.
+            done = services.subscription_cancel(
                 subscription=subscription,
                 membership=request.membership,
                 ip_address=client_ip(request),
@@ -123,9 +129,9 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
         except ActionRefused as refusal:
             messages.error(request, refusal.message)
         else:
-            if decision.channel.value == "now":
-                messages.success(request, f"{subscription} is cancelled.")
-                if decision.app_store_steps:
+            if done.state == Subscription.State.CANCELLED:
+                messages.success(request, f"{done} is cancelled.")
+                if done.purchase_channel == Subscription.PurchaseChannel.APP_STORE:
                     messages.warning(
                         request,
                         "It was bought in the Apple App Store: cancel the App Store "
@@ -134,8 +140,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"{subscription} stops renewing; you keep it until "
-                    f"{subscription.term_end:%d %B %Y}.",
+                    f"{done} stops renewing; you keep it until {done.term_end:%d %B %Y}.",
                 )
             return redirect(_back(subscription))
         return redirect(request.path)
@@ -158,6 +163,8 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @membership_required
 def take_fix(request: HttpRequest, pk: int) -> HttpResponse:
     """I1: the member chose a fix instead of cancelling; record it and go to the fix."""
+    # It writes: decided from the database, not from the context pages keep.
+    request.decision_context = decision_context(organization=request.organization)
     subscription = _load(request, pk, context=_context(request))
     decision = _decision(request, subscription, Action.CANCEL)
     form = FixForm(request.POST)
