@@ -68,15 +68,16 @@ def page_by_ids(
     `ids` names the column holding the ids to load and `load` the queryset that loads
     them, when they are another model's (Numbers pages over phone numbers and shows their
     subscriptions); by default the queryset's own primary keys, loaded by the queryset.
-    `count`: the queryset's count, when the page has it already from a query it needed
-    anyway (Licenses counts its free licenses in the same query).
+    `count`: the queryset's count, when the page has it already (Licenses counts its
+    free licenses in the same query; list pages keep their unfiltered totals in
+    `portal.org_cache`).
     """
     paginator = Paginator(queryset.values_list(ids, flat=True), per_page)
     if count is not None:
         paginator.count = count  # a cached_property: set, it is not counted again
     page = paginator.get_page(number)
-    # Unordered: the ids give the page's order, and an order (Licenses' by product kind)
-    # would cost a join and a sort for nothing.
+    # Unordered: the ids give the page's order, and ordering again (a plan page's by
+    # tier, Support's by activity) would cost a sort, or a join, for nothing.
     loaded = (queryset if load is None else load).order_by().in_bulk(list(page.object_list))
     # A row deleted between the two reads is left out rather than failing the page.
     page.object_list = [loaded[pk] for pk in page.object_list if pk in loaded]

@@ -218,7 +218,7 @@ class SubscriptionQuerySet(models.QuerySet):
         """Everything a list or details page and `selectors.decisions_for` read, in a fixed
         number of queries: the product, the assignee, the phone number, the parent line and
         a scheduled plan. A line's add-ons come after, from `prefetch_line_addons`. (Plan
-        options come from `selectors.decision_context`, once per page, not per row.)
+        options come from the page's `selectors.DecisionContext`, not per row.)
 
         With `kinds` (every kind the rows can be), the joins no such row uses are left out:
         only numbers and lines have a phone number (`Subscription.number` knows it without

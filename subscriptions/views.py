@@ -166,6 +166,8 @@ def _in_catalog_order(products, place=lambda product: (product.kind, product.tie
                 )
                 for rank, each in enumerate(places)
             ),
+            # A product newer than the kept catalog goes last, on both databases.
+            default=Value(len(places)),
             output_field=IntegerField(),
         )
     ]

@@ -147,3 +147,18 @@ def test_list_pages_keep_their_totals_until_an_audited_change(
     with django_capture_on_commit_callbacks(execute=True):
         audit_record(action="test.added", organization=organization)
     assert total(client.get(reverse(name)).context) == 2
+
+
+def test_a_member_and_an_admin_keep_list_totals_of_their_own(
+    client_for, organization, owner, member
+):
+    CaseFactory(organization=organization, opened_by=owner)
+    CaseFactory(organization=organization, opened_by=member)
+
+    def total(user):
+        return client_for(user).get(reverse("support")).context["counts"]["total"]
+
+    # Each viewpoint kept apart, whichever counts first: a Member sees their own cases.
+    assert total(member) == 1
+    assert total(owner) == 2
+    assert total(member) == 1
