@@ -326,7 +326,7 @@ def number_detail(request: HttpRequest, pk: int, fragment: str = "") -> HttpResp
     """A number's page; `fragment` renders one switch only (after an htmx POST)."""
     context = page_decision_context(organization=request.organization)
     subscription = get_object_or_404(
-        _visible(request, context)
+        _visible(request, context, NUMBER_KINDS)
         .filter(product__kind__in=NUMBER_KINDS)
         .prefetch_related("phone_number__blocked"),
         pk=pk,
