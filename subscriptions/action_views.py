@@ -4,7 +4,7 @@ from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -29,7 +29,6 @@ from subscriptions.models import (
     Product,
     SpareNumber,
     Subscription,
-    prefetch_line_addons,
 )
 from subscriptions.policy import NUMBER_KINDS, Action
 from subscriptions.selectors import (
@@ -38,7 +37,7 @@ from subscriptions.selectors import (
     decision_for,
     page_decision_context,
 )
-from subscriptions.views import subscription_page
+from subscriptions.views import load_visible, subscription_page
 
 Kind = Product.Kind
 
@@ -51,29 +50,20 @@ def _context(request: HttpRequest) -> DecisionContext:
     return request.decision_context
 
 
-def _load(
-    request: HttpRequest, pk: int, kinds=None, *, context: DecisionContext | None = None
-) -> Subscription:
-    """A subscription this member may see, with what the engine reads; 404 otherwise.
-    Pages that decide pass their `context`: the product then comes from its catalog."""
-    products = context.products if context else None
-    subscriptions = Subscription.objects.visible_to(request.membership).with_page_relations(
-        products=products
-    )
-    if kinds:
-        subscriptions = subscriptions.filter(product__kind__in=kinds)
-    subscription = get_object_or_404(subscriptions, pk=pk)
-    prefetch_line_addons([subscription], products)  # a line's add-ons; nothing else has any
-    return subscription
-
-
-def _decision(request: HttpRequest, subscription: Subscription, action: Action, **kwargs):
+def _decision(
+    request: HttpRequest,
+    subscription: Subscription,
+    action: Action,
+    context: DecisionContext | None = None,
+    **kwargs,
+):
+    """The decision for `action`, from the page's kept context unless given another."""
     return decision_for(
         subscription=subscription,
         membership=request.membership,
         action=action,
         today=timezone.localdate(),
-        context=_context(request),
+        context=context or _context(request),
         **kwargs,
     )
 
@@ -105,7 +95,7 @@ def _destructive(request: HttpRequest) -> bool:
 def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """The preview of a cancellation (what goes, when, fee, no refund, fixes first) and the
     confirmation; Cancel Line also asks for the line's number."""
-    subscription = _load(request, pk, context=_context(request))
+    subscription = load_visible(request, pk, context=_context(request))
     action = Action.DELETE if subscription.product.kind == Kind.SIP_TRUNK else Action.CANCEL
     decision = _decision(request, subscription, action)
     number = subscription.number
@@ -164,9 +154,9 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def take_fix(request: HttpRequest, pk: int) -> HttpResponse:
     """I1: the member chose a fix instead of cancelling; record it and go to the fix."""
     # It writes: decided from the database, not from the context pages keep.
-    request.decision_context = decision_context(organization=request.organization)
-    subscription = _load(request, pk, context=_context(request))
-    decision = _decision(request, subscription, Action.CANCEL)
+    context = decision_context(organization=request.organization)
+    subscription = load_visible(request, pk, context=context)
+    decision = _decision(request, subscription, Action.CANCEL, context)
     form = FixForm(request.POST)
     fixes = {fix.code: fix for fix in decision.fixes_first}
     if not form.is_valid() or form.cleaned_data["fix"] not in fixes:
@@ -191,7 +181,7 @@ def take_fix(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _one_click(request: HttpRequest, pk: int, service, done: str) -> HttpResponse:
     """A POST-only action with no form: call the service, say what happened, go back."""
-    subscription = _load(request, pk)
+    subscription = load_visible(request, pk)
     try:
         service(
             subscription=subscription, membership=request.membership, ip_address=client_ip(request)
@@ -223,7 +213,7 @@ def reactivate(request: HttpRequest, pk: int) -> HttpResponse:
 @membership_required
 def change_plan(request: HttpRequest, pk: int) -> HttpResponse:
     """View or Change Plan: the plans it may change to, the price difference, when it applies."""
-    subscription = _load(request, pk, context=_context(request))
+    subscription = load_visible(request, pk, context=_context(request))
     decision = _decision(request, subscription, Action.CHANGE_PLAN)
     options = subscription.product.changeable_to.filter(is_active=True).order_by("tier", "name")
     form = ChangePlanForm(request.POST if request.method == "POST" else None, options=options)
@@ -282,7 +272,7 @@ def _number_page(request: HttpRequest, subscription: Subscription, fragment: str
 @require_POST
 @membership_required
 def inbound_recording(request: HttpRequest, pk: int) -> HttpResponse:
-    subscription = _load(request, pk, NUMBER_KINDS)
+    subscription = load_visible(request, pk, NUMBER_KINDS)
     form = SwitchForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose on or off.")
@@ -307,7 +297,7 @@ def inbound_recording(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @membership_required
 def calling_mode(request: HttpRequest, pk: int) -> HttpResponse:
-    subscription = _load(request, pk, [Kind.LINE])
+    subscription = load_visible(request, pk, [Kind.LINE])
     form = CallingModeForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose the voice network or data.")
@@ -361,7 +351,7 @@ def outbound_recording(request: HttpRequest) -> HttpResponse:
 @require_POST
 @membership_required
 def block(request: HttpRequest, pk: int) -> HttpResponse:
-    subscription = _load(request, pk, NUMBER_KINDS)
+    subscription = load_visible(request, pk, NUMBER_KINDS)
     form = BlockForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(form.errors["e164"]))
@@ -383,7 +373,7 @@ def block(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @membership_required
 def unblock(request: HttpRequest, pk: int, blocked_pk: int) -> HttpResponse:
-    subscription = _load(request, pk, NUMBER_KINDS)
+    subscription = load_visible(request, pk, NUMBER_KINDS)
     try:
         services.number_unblock(
             subscription=subscription,
@@ -404,7 +394,7 @@ SPARE_NUMBERS_SHOWN = 30
 @membership_required
 def change_number(request: HttpRequest, pk: int) -> HttpResponse:
     """Pick a new number from the free stock; the line keeps its plan and add-ons."""
-    subscription = _load(request, pk, NUMBER_KINDS, context=_context(request))
+    subscription = load_visible(request, pk, NUMBER_KINDS, context=_context(request))
     decision = _decision(request, subscription, Action.CHANGE_NUMBER)
     number = subscription.number
     country = request.GET.get("country", number.country if number else "")[:2].upper()
@@ -451,7 +441,7 @@ def change_number(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @membership_required
 def assign_license(request: HttpRequest, pk: int) -> HttpResponse:
-    subscription = _load(request, pk, [Kind.USER_LICENSE])
+    subscription = load_visible(request, pk, [Kind.USER_LICENSE])
     form = AssignLicenseForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(form.errors.get("email", ["Enter an e-mail address."])))

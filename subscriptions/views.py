@@ -93,6 +93,23 @@ def subscription_page(subscription: Subscription) -> tuple[str, str]:
     return reverse(name), label
 
 
+def load_visible(
+    request: HttpRequest, pk: int, kinds=None, *, context: DecisionContext | None = None
+) -> Subscription:
+    """A subscription this member may see, with what the engine reads (a line's add-ons
+    included); 404 otherwise. Pages that decide pass their `context`: the product then
+    comes from its catalog."""
+    products = context.products if context else None
+    subscriptions = Subscription.objects.visible_to(request.membership).with_page_relations(
+        products=products
+    )
+    if kinds:
+        subscriptions = subscriptions.filter(product__kind__in=kinds)
+    subscription = get_object_or_404(subscriptions, pk=pk)
+    prefetch_line_addons([subscription], products)  # a line's add-ons; nothing else has any
+    return subscription
+
+
 def _shown(subscription: Subscription, decisions: dict[Action, Decision]) -> tuple[Decision, ...]:
     # Something already cancelled only shows what can still be done (reactivate).
     explain = subscription.is_live

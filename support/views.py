@@ -16,10 +16,10 @@ from portal import org_cache
 from portal.errors import ActionRefused
 from portal.http import client_ip
 from portal.paging import page_by_ids
-from subscriptions.models import Product, Subscription, prefetch_line_addons
+from subscriptions.models import Product, Subscription
 from subscriptions.policy import Action, Channel, Decision
 from subscriptions.selectors import decision_for, page_decision_context
-from subscriptions.views import subscription_page
+from subscriptions.views import load_visible, subscription_page
 from support import services
 from support.forms import (
     CancellationRequestForm,
@@ -207,13 +207,7 @@ def case_request(request: HttpRequest, subscription_pk: int, action: str) -> Htt
     A11), a quote case for the account manager (A12), or a change request. The engine is
     asked again here and in the service; a refusal shows its reason."""
     context = page_decision_context(organization=request.organization)
-    subscription = get_object_or_404(
-        Subscription.objects.visible_to(request.membership).with_page_relations(
-            products=context.products
-        ),
-        pk=subscription_pk,
-    )
-    prefetch_line_addons([subscription], context.products)
+    subscription = load_visible(request, subscription_pk, context=context)
     try:
         action = Action(action)
     except ValueError:
