@@ -1,13 +1,17 @@
 """Writes audit events; call it inside the transaction of the change it records.
 
 Every change is recorded here, so this is also where the figures kept about an
-organization (`portal.org_cache`) learn that it changed.
+organization (`portal.org_cache`) learn that it changed: by default in every topic;
+a caller that knows its change touched less (a switch, a renewal) names the topics.
 """
+
+from collections.abc import Iterable
 
 from django.db import models as django_models
 
 from portal import org_cache
 from portal.models import AuditEvent
+from portal.org_cache import EVERY_TOPIC, Topic
 
 
 def audit_record(
@@ -19,8 +23,9 @@ def audit_record(
     before: dict | None = None,
     after: dict | None = None,
     ip_address: str | None = None,
+    changed: Iterable[Topic] = EVERY_TOPIC,
 ) -> AuditEvent:
-    org_cache.mark_changed(organization.pk if organization is not None else None)
+    org_cache.mark_changed(organization.pk if organization is not None else None, topics=changed)
     return AuditEvent.objects.create(
         action=action,
         organization=organization,

@@ -1,26 +1,33 @@
-"""Figures about an organization, kept in the cache until the organization changes.
+"""Figures about an organization, kept in the cache until what they count changes.
 
 Counting what an organization holds reads every row it has (its numbers, licenses and
 cases), and Home, the page everyone lands on, shows such counts. `kept(...)` keeps
-them per organization and viewpoint, and they stand as long as nothing of the
-organization changes:
+them per organization and viewpoint, and they stand as long as nothing they depend on
+changes:
 
+- An organization's data falls into a few `Topic`s (its people, what it holds, its
+  cases, ...), each with a token in the cache. Kept figures name the topics they
+  depend on (`depends_on`, by default all of them) and stand while those tokens do.
 - Every change writes an audit event (`portal.audit.audit_record`), which calls
-  `mark_changed`: the organization gets a new token once the change commits (not
-  before: a page counting meanwhile would see the state before the commit and keep it
-  under the new token; and with the database cache, writing the token inside the
-  change's transaction would lock its row until the commit, for every change of the
-  organization).
-- A change without an organization (staff editing the catalog) marks every
-  organization changed. So does any save or delete of the catalog itself through its
-  models, and a `migrate` that applies migrations (`subscriptions.signals`): pages
+  `mark_changed` with the topics the change touched (every topic, unless its caller
+  says which): those topics get new tokens once the change commits (not before: a
+  page counting meanwhile would see the state before the commit and keep it under the
+  new token; and with the database cache, writing a token inside the change's
+  transaction would lock its row until the commit, for every change of the
+  organization). So switching a number's call recording, which no kept figure reads,
+  leaves Home's counts and the pages' decision context standing, even when a hundred
+  members change settings every minute.
+- A change without an organization (staff editing the catalog) marks every topic of
+  every organization changed. So does any save or delete of the catalog itself through
+  its models, and a `migrate` that applies migrations (`subscriptions.signals`): pages
   take their products from what is kept.
 - Kept figures expire after `KEEP_SECONDS` anyway: for what changes with time alone
   (an invitation's validity) or without the audit log (a bulk load in a shell).
 """
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from enum import StrEnum
 
 from django.core.cache import cache
 from django.db import transaction
@@ -30,30 +37,61 @@ TOKEN_SECONDS = 24 * 60 * 60  # longer than anything kept with it
 _EVERYONE = "all"
 
 
-def _token_key(organization_id: int | None) -> str:
-    return f"org-changed:{organization_id or _EVERYONE}"
+class Topic(StrEnum):
+    """What of an organization a change touched, and what kept figures depend on."""
+
+    PEOPLE = "people"  # members, their roles and names, invitations
+    HOLDINGS = "holdings"  # what it holds: subscriptions and numbers, their plan, state, assignee
+    CASES = "cases"  # support cases and their states
+    # Read by no kept figure today (pages read them fresh), so marking them drops nothing;
+    # named so that a change says what it touched, and a figure could depend on them.
+    TERMS = "terms"  # renewals: set to end at the term end, kept, a plan scheduled for then
+    SETTINGS = "settings"  # switches: call recording, calling mode, blocked numbers
 
 
-def _new_token(key: str) -> None:
-    cache.set(key, uuid.uuid4().hex, TOKEN_SECONDS)
+EVERY_TOPIC = frozenset(Topic)
 
 
-def mark_changed(organization_id: int | None, *, at_once: bool = False) -> None:
-    """Figures kept for this organization (for every one, with None) no longer stand,
-    from the commit of the current transaction on (at once outside one).
+def _token_key(organization_id: int | None, topic: Topic | None = None) -> str:
+    if organization_id is None:
+        return f"org-changed:{_EVERYONE}"  # one token for every topic of every organization
+    return f"org-changed:{organization_id}:{topic}"
+
+
+def _new_tokens(keys: list[str]) -> None:
+    cache.set_many({key: uuid.uuid4().hex for key in keys}, TOKEN_SECONDS)
+
+
+def mark_changed(
+    organization_id: int | None, *, topics: Iterable[Topic] = EVERY_TOPIC, at_once: bool = False
+) -> None:
+    """Figures kept for this organization (for every one, with None) that depend on any of
+    `topics` no longer stand, from the commit of the current transaction on (at once
+    outside one).
 
     `at_once` also drops them inside the transaction, so that the change's own
     transaction reads its change (the catalog, whose products pages take from what is
-    kept). The commit renews the token again, over figures a page kept meanwhile from
+    kept). The commit renews the tokens again, over figures a page kept meanwhile from
     the state before the commit. Only for rare changes: with the database cache, the
-    token's row stays locked until the commit."""
-    key = _token_key(organization_id)
+    tokens' rows stay locked until the commit."""
+    if organization_id is None:
+        keys = [_token_key(None)]
+    else:
+        keys = [_token_key(organization_id, topic) for topic in sorted(set(topics))]
+    if not keys:
+        return
     if at_once:
-        _new_token(key)
-    transaction.on_commit(lambda: _new_token(key))
+        _new_tokens(keys)
+    transaction.on_commit(lambda: _new_tokens(keys))
 
 
-def kept_for(membership, figures: str, compute: Callable[[], object]):
+def kept_for(
+    membership,
+    figures: str,
+    compute: Callable[[], object],
+    *,
+    depends_on: Iterable[Topic] = EVERY_TOPIC,
+):
     """`kept` for the figures named `figures` (a page's) as `membership` sees them: Admins
     and above the whole organization (by role, as Super Admins see more), a Member their
     own."""
@@ -61,14 +99,24 @@ def kept_for(membership, figures: str, compute: Callable[[], object]):
         viewpoint = f"{figures}:{membership.role}"
     else:
         viewpoint = f"{figures}:member-{membership.user_id}"
-    return kept(membership.organization_id, viewpoint, compute)
+    return kept(membership.organization_id, viewpoint, compute, depends_on=depends_on)
 
 
-def kept(organization_id: int, viewpoint: str, compute: Callable[[], object]):
+def kept(
+    organization_id: int,
+    viewpoint: str,
+    compute: Callable[[], object],
+    *,
+    depends_on: Iterable[Topic] = EVERY_TOPIC,
+):
     """`compute()` for this organization and viewpoint (which figures, as whom: a role's
     "home:admin", one member's "numbers:member-7", or "decision-context"), or what it
-    gave before if nothing has changed since. What it returns must pickle."""
-    keys = [_token_key(organization_id), _token_key(None)]
+    gave before if none of the topics it `depends_on` has changed since. What it returns
+    must pickle."""
+    keys = [
+        *(_token_key(organization_id, topic) for topic in sorted(set(depends_on))),
+        _token_key(None),
+    ]
     figures_key = f"org-figures:{organization_id}:{viewpoint}"
     found = cache.get_many([*keys, figures_key])
     tokens = [found.get(key) for key in keys]
@@ -78,7 +126,8 @@ def kept(organization_id: int, viewpoint: str, compute: Callable[[], object]):
         for key, token in zip(keys, tokens, strict=True):
             if token is None:
                 cache.add(key, uuid.uuid4().hex, TOKEN_SECONDS)
-        tokens = [cache.get(key) for key in keys]
+        again = cache.get_many(keys)
+        tokens = [again.get(key) for key in keys]
     stored = found.get(figures_key)
     if stored is not None and stored[0] == tokens:
         return stored[1]

@@ -12,6 +12,7 @@ from accounts.models import Invitation, Membership
 from portal import org_cache
 from portal.forms import ActivityFilterForm
 from portal.models import AuditEvent
+from portal.org_cache import Topic
 from portal.paging import distinct_values, uncounted_page
 from subscriptions.views import home_context as subscriptions_home_context
 from subscriptions.views import home_counts as subscriptions_home_counts
@@ -39,10 +40,16 @@ def _home_counts(membership: Membership) -> dict:
 def home(request: HttpRequest) -> HttpResponse:
     membership = request.membership
     organization = membership.organization
-    # Counting reads every row the organization has: the counts are kept until it changes
-    # (portal.org_cache). Admins and above count the whole organization, a Member their own.
+    # Counting reads every row the organization has: the counts are kept until what they
+    # count changes (portal.org_cache). Admins and above count the whole organization, a
+    # Member their own.
     context = {
-        **org_cache.kept_for(membership, "home", lambda: _home_counts(membership)),
+        **org_cache.kept_for(
+            membership,
+            "home",
+            lambda: _home_counts(membership),
+            depends_on=(Topic.PEOPLE, Topic.HOLDINGS, Topic.CASES),
+        ),
         **subscriptions_home_context(request),
         **support_home_context(request),
     }

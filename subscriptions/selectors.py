@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Organization
 from portal import org_cache
+from portal.org_cache import Topic
 from subscriptions.models import Product, Subscription
 from subscriptions.policy import (
     Action,
@@ -58,14 +59,17 @@ def decision_context(*, organization: Organization) -> DecisionContext:
 
 def page_decision_context(*, organization: Organization) -> DecisionContext:
     """`decision_context`, for pages: its Super Admins and catalog are kept in the cache
-    (`portal.org_cache`) until the organization or the catalog changes, so a page reads
+    (`portal.org_cache`) until the organization's people or the catalog change, so a page reads
     the cache instead of three tables. Services decide again with a fresh
     `decision_context` on the locked row, and views that write call one (`take_fix`):
     what a page kept never decides a change."""
     return _context_of(
         organization,
         *org_cache.kept(
-            organization.pk, "decision-context", lambda: _people_and_catalog(organization)
+            organization.pk,
+            "decision-context",
+            lambda: _people_and_catalog(organization),
+            depends_on=[Topic.PEOPLE],  # and the catalog, whose changes mark every topic
         ),
     )
 

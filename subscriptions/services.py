@@ -11,6 +11,7 @@ support case (cancellation requests, quotes): the customer's decision was
 checked when the case was opened, and staff act for the provider.
 """
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -22,6 +23,7 @@ from accounts.models import Membership, Organization, User
 from portal.audit import audit_record
 from portal.emails import email_send_on_commit
 from portal.errors import ActionRefused
+from portal.org_cache import EVERY_TOPIC, Topic
 from subscriptions.models import (
     BlockedNumber,
     CancellationFeedback,
@@ -36,6 +38,11 @@ from subscriptions.selectors import decision_context, decision_for, outbound_rec
 
 State = Subscription.State
 SELF_SERVICE = (Channel.NOW, Channel.TERM_END)
+# What a change touched, for the figures pages keep (portal.org_cache): a renewal set to
+# stop or kept, or a switch, changes no count, nor who may decide what; anything else
+# marks every topic.
+RENEWAL_ONLY = (Topic.TERMS,)
+SETTINGS_ONLY = (Topic.SETTINGS,)
 
 
 # --- shared steps ------------------------------------------------------------------------
@@ -96,8 +103,10 @@ def _record(
     summary: str,
     ip_address: str | None,
     extra: dict | None = None,
+    changed: Iterable[Topic] = EVERY_TOPIC,
 ) -> None:
-    """The audit event and the confirmation e-mail of one change."""
+    """The audit event and the confirmation e-mail of one change (`changed`: what of the
+    organization it touched, for `portal.org_cache`)."""
     after = {**_snapshot(subscription), **(extra or {})}
     _confirm(
         action=action,
@@ -108,6 +117,7 @@ def _record(
         after={k: v for k, v in after.items() if before.get(k) != v},
         summary=summary,
         ip_address=ip_address,
+        changed=changed,
     )
 
 
@@ -121,6 +131,7 @@ def _confirm(
     before: dict | None = None,
     after: dict | None = None,
     ip_address: str | None = None,
+    changed: Iterable[Topic] = EVERY_TOPIC,
 ) -> None:
     """The audit event of one change and the e-mail that confirms it, together."""
     audit_record(
@@ -131,6 +142,7 @@ def _confirm(
         before=before,
         after=after,
         ip_address=ip_address,
+        changed=changed,
     )
     _email_organization(organization=organization, actor=actor, summary=summary, subject=target)
 
@@ -205,6 +217,7 @@ def subscription_cancel(
                 "there too, or Apple keeps charging it."
             )
         audit_action = "subscription.cancelled"
+        changed = EVERY_TOPIC
     else:
         subscription.state = State.CANCELS_AT_TERM_END
         subscription.scheduled_product = None
@@ -214,6 +227,7 @@ def subscription_cancel(
             f"{subscription.term_end:%d %B %Y}."
         )
         audit_action = "subscription.cancel_scheduled"
+        changed = RENEWAL_ONLY  # still held until the term ends
     if reason or reason_detail:
         CancellationFeedback.objects.create(
             subscription=subscription,
@@ -229,6 +243,7 @@ def subscription_cancel(
         summary=summary,
         ip_address=ip_address,
         extra={"reason": reason} if reason else None,
+        changed=changed,
     )
     return subscription
 
@@ -252,6 +267,7 @@ def subscription_keep(
         before=before,
         summary=f"{subscription} renews on {subscription.term_end:%d %B %Y} as usual.",
         ip_address=ip_address,
+        changed=RENEWAL_ONLY,
     )
     return subscription
 
@@ -285,6 +301,7 @@ def subscription_change_plan(
         subscription.save(update_fields=["product", "scheduled_product"])
         summary = f"{product.name} replaces {before['product']} from today."
         audit_action = "subscription.upgraded"
+        changed = EVERY_TOPIC
     else:
         subscription.scheduled_product = product
         subscription.save(update_fields=["scheduled_product"])
@@ -293,6 +310,7 @@ def subscription_change_plan(
             f"{product.name} starts then."
         )
         audit_action = "subscription.downgrade_scheduled"
+        changed = RENEWAL_ONLY  # the plan changes at the term end
     _record(
         action=audit_action,
         subscription=subscription,
@@ -300,6 +318,7 @@ def subscription_change_plan(
         before=before,
         summary=summary,
         ip_address=ip_address,
+        changed=changed,
     )
     return subscription
 
@@ -362,6 +381,7 @@ def number_set_inbound_recording(
         after={"inbound_recording": on},
         ip_address=ip_address,
         summary=f"Inbound call recording on {number.e164} is now {'on' if on else 'off'}.",
+        changed=SETTINGS_ONLY,
     )
     return number
 
@@ -397,6 +417,7 @@ def line_set_calling_mode(
         ip_address=ip_address,
         summary=f"{number.e164} now places and takes calls over "
         f"{number.get_calling_mode_display().lower()}.",
+        changed=SETTINGS_ONLY,
     )
     return number
 
@@ -424,6 +445,7 @@ def organization_set_outbound_recording(
         after={"outbound_call_recording": on},
         ip_address=ip_address,
         summary=f"Outbound call recording for {organization.name} is now {'on' if on else 'off'}.",
+        changed=SETTINGS_ONLY,
     )
     return organization
 
@@ -450,6 +472,7 @@ def number_block(
         after={"blocked": e164},
         ip_address=ip_address,
         summary=f"Calls from {e164} to {number.e164} are now blocked.",
+        changed=SETTINGS_ONLY,
     )
     return blocked
 
@@ -473,6 +496,7 @@ def number_unblock(
         before={"blocked": blocked.e164},
         ip_address=ip_address,
         summary=f"{blocked.e164} can call {subscription.number.e164} again.",
+        changed=SETTINGS_ONLY,
     )
 
 

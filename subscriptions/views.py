@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.access import membership_required
 from accounts.models import Membership
 from portal import org_cache
+from portal.org_cache import Topic
 from portal.paging import distinct_values, page_by_ids
 from subscriptions.forms import NumberFilterForm
 from subscriptions.models import PhoneNumber, Product, Subscription, prefetch_line_addons
@@ -52,6 +53,10 @@ NUMBER_DETAIL_ACTIONS = (
 # A refusal is worth explaining for these; for the others (keep, reactivate...) a
 # refusal only means "not applicable now", so the action is simply not offered.
 EXPLAINED_WHEN_REFUSED = frozenset({Action.CANCEL, Action.DELETE, Action.CHANGE_QUANTITY})
+
+# What Numbers' and Licenses' kept figures count: the numbers and licenses held, and
+# (for a Member's view) whom they are assigned to.
+HOLDINGS_AND_PEOPLE = (Topic.HOLDINGS, Topic.PEOPLE)
 
 
 @dataclass(frozen=True)
@@ -251,12 +256,13 @@ def numbers(request: HttpRequest) -> HttpResponse:
     # Paged over PhoneNumber (organization, e164): the page's 25 rows come from one index
     # range, then only those 25 subscriptions load with their relations.
     visible = PhoneNumber.objects.visible_to(request.membership)
-    # The country list and the total read every number the member sees: kept until the
-    # organization changes (portal.org_cache).
+    # The country list and the total read every number the member sees: kept until what
+    # the organization holds, or who holds it, changes (portal.org_cache).
     figures = org_cache.kept_for(
         request.membership,
         "numbers",
         lambda: {"countries": _countries(request, visible), "total": visible.count()},
+        depends_on=HOLDINGS_AND_PEOPLE,
     )
     form = NumberFilterForm(request.GET or None, countries=figures["countries"])
     shown = form.filter(visible)
@@ -396,13 +402,15 @@ LICENSES_PAGE_SIZE = 25  # as Numbers: every row carries an assign form and its 
 def licenses(request: HttpRequest) -> HttpResponse:
     context = page_decision_context(organization=request.organization)
     user_licenses = _page_of(request, [Kind.USER_LICENSE], context)
-    # Both counts the page shows, in one query, kept until the organization changes.
+    # Both counts the page shows, in one query, kept until the licenses held or their
+    # assignees change.
     counts = org_cache.kept_for(
         request.membership,
         "licenses",
         lambda: user_licenses.aggregate(
             total=Count("id"), free=Count("id", filter=Q(assigned_to__isnull=True))
         ),
+        depends_on=HOLDINGS_AND_PEOPLE,
     )
     page = page_by_ids(
         user_licenses, request.GET.get("page"), LICENSES_PAGE_SIZE, count=counts["total"]

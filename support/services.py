@@ -38,6 +38,7 @@ from accounts.models import Membership, User
 from portal.audit import audit_record
 from portal.emails import email_send_on_commit
 from portal.errors import ActionRefused
+from portal.org_cache import Topic
 from subscriptions import services as subscription_services
 from subscriptions.models import Product, Subscription
 from subscriptions.policy import Action, Channel, Decision
@@ -161,6 +162,9 @@ def _audit(
         before=before,
         after={"reference": case.reference, **(after or {})},
         ip_address=ip_address,
+        # A case's own change; what it changes of a subscription (an approved cancellation,
+        # an accepted quote) goes through subscriptions.services, which audits that itself.
+        changed=(Topic.CASES,),
     )
 
 

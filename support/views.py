@@ -15,6 +15,7 @@ from accounts.access import membership_required
 from portal import org_cache
 from portal.errors import ActionRefused
 from portal.http import client_ip
+from portal.org_cache import Topic
 from portal.paging import page_by_ids
 from subscriptions.models import Product, Subscription
 from subscriptions.policy import Action, Channel, Decision
@@ -103,8 +104,13 @@ def _count_case(request: HttpRequest) -> None:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Support (A4): open and pending cases first, filters, search, paging."""
     visible = Case.objects.visible_to(request.membership)
-    # They read every case the member sees: kept until the organization changes.
-    counts = org_cache.kept_for(request.membership, "support", lambda: case_counts(visible))
+    # They read every case the member sees: kept until its cases (or its people) change.
+    counts = org_cache.kept_for(
+        request.membership,
+        "support",
+        lambda: case_counts(visible),
+        depends_on=(Topic.CASES, Topic.PEOPLE),
+    )
     form = CaseFilterForm(request.GET or None)
     filtered = form.filter(visible)
     page = page_by_ids(

@@ -1,13 +1,28 @@
-"""Home keeps its counts (portal.org_cache) until anything of the organization changes."""
+"""Pages keep their counts (portal.org_cache) until what they count changes."""
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 
 from accounts.services import invitation_create
 from portal import org_cache
 from portal.audit import audit_record
+from portal.org_cache import Topic
 from subscriptions.models import Product
+from subscriptions.services import (
+    license_assign,
+    line_set_calling_mode,
+    number_block,
+    number_set_inbound_recording,
+    number_unblock,
+    organization_set_outbound_recording,
+    subscription_cancel,
+    subscription_change_plan,
+    subscription_keep,
+)
+from support.services import case_close
+from tests.conftest import membership_of
 from tests.factories import CaseFactory, PhoneNumberFactory, ProductFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +88,29 @@ def test_another_organizations_change_leaves_the_kept_counts(
     assert org_cache.kept(organization.pk, "test", lambda: {"n": 2}) == {"n": 1}
 
 
+def test_a_change_drops_only_the_figures_that_depend_on_what_it_touched(
+    organization, django_capture_on_commit_callbacks
+):
+    def figures(n: int) -> tuple:
+        return (
+            org_cache.kept(organization.pk, "people", lambda: n, depends_on=[Topic.PEOPLE]),
+            org_cache.kept(organization.pk, "holdings", lambda: n, depends_on=[Topic.HOLDINGS]),
+            org_cache.kept(organization.pk, "all", lambda: n),  # on every topic, by default
+        )
+
+    assert figures(1) == (1, 1, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        audit_record(action="test.switched", organization=organization, changed=[Topic.SETTINGS])
+    assert figures(2) == (1, 1, 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        audit_record(action="test.added", organization=organization, changed=[Topic.HOLDINGS])
+    assert figures(3) == (1, 3, 3)
+    # A caller that does not say what it touched touched everything.
+    with django_capture_on_commit_callbacks(execute=True):
+        audit_record(action="test.changed", organization=organization)
+    assert figures(4) == (4, 4, 4)
+
+
 def test_counts_kept_while_a_change_commits_do_not_stand_after_it(
     organization, django_capture_on_commit_callbacks
 ):
@@ -85,7 +123,7 @@ def test_counts_kept_while_a_change_commits_do_not_stand_after_it(
 
 def test_a_token_the_cache_lost_never_matches_counts_kept_before(organization):
     assert org_cache.kept(organization.pk, "test", lambda: {"n": 1}) == {"n": 1}
-    cache.delete(org_cache._token_key(organization.pk))  # evicted
+    cache.delete(org_cache._token_key(organization.pk, Topic.CASES))  # evicted
     assert org_cache.kept(organization.pk, "test", lambda: {"n": 2}) == {"n": 2}
 
 
@@ -162,3 +200,168 @@ def test_a_member_and_an_admin_keep_list_totals_of_their_own(
     assert total(member) == 1
     assert total(owner) == 2
     assert total(member) == 1
+
+
+# --- a change that names its topics leaves nothing false behind ----------------------------
+
+
+def _shown(client) -> dict:
+    """Every kept figure as the pages show it (and, as Super Admins are named, the kept
+    decision context)."""
+    home = client.get(reverse("home")).context
+    numbers = client.get(reverse("numbers")).context
+    licenses = client.get(reverse("licenses")).context
+    support = client.get(reverse("support")).context
+    return {
+        "holdings": home["holdings"],
+        "contact_center_seats": home["contact_center_seats"],
+        "members": home["member_count"],
+        "invitations": home["pending_invitations"],
+        "cases": (home["open_case_count"], home["pending_case_count"], support["counts"]),
+        "numbers": (numbers["page"].paginator.count, numbers["form"].fields["country"].choices),
+        "licenses": (licenses["page"].paginator.count, licenses["free_licenses"]),
+        "super_admins": licenses["super_admin_names"],
+    }
+
+
+@pytest.fixture
+def held(organization, owner, member):
+    """A bit of everything the kept figures count, and what the changes below act on."""
+    line = PhoneNumberFactory(
+        subscription__organization=organization,
+        subscription__product=ProductFactory(line=True),
+        subscription__assigned_to=member,
+        country="GB",
+    ).subscription
+    number = PhoneNumberFactory(
+        subscription__organization=organization,
+        subscription__product=ProductFactory(cancel_channel=Product.CancelChannel.TERM_END),
+    ).subscription
+    smaller = ProductFactory(name="Insights 1", call_insights=True, tier=1)
+    insights = ProductFactory(name="Insights 2", call_insights=True, tier=2)
+    insights.changeable_to.add(smaller)
+    return {
+        "line": line,
+        "number": number,
+        "license": SubscriptionFactory(
+            organization=organization, product=ProductFactory(user_license=True)
+        ),
+        "trunk": SubscriptionFactory(
+            organization=organization, product=ProductFactory(sip_trunk=True)
+        ),
+        "insights": SubscriptionFactory(organization=organization, product=insights),
+        "smaller": smaller,
+        "case": CaseFactory(organization=organization, opened_by=member),
+    }
+
+
+def _as(user, organization):
+    return membership_of(user, organization)
+
+
+# (what the change is, the change, whether kept figures stand after it: True where it
+# touches nothing they count)
+CHANGES = [
+    (
+        "inbound recording",
+        lambda h, o, u: number_set_inbound_recording(
+            subscription=h["number"], membership=_as(u["owner"], o), on=True
+        ),
+        True,
+    ),
+    (
+        "calling mode",
+        lambda h, o, u: line_set_calling_mode(
+            subscription=h["line"], membership=_as(u["member"], o), mode="voice"
+        ),
+        True,
+    ),
+    (
+        "block and unblock",
+        lambda h, o, u: number_unblock(
+            subscription=h["line"],
+            membership=_as(u["member"], o),
+            blocked_id=number_block(
+                subscription=h["line"], membership=_as(u["member"], o), e164="+15555550123"
+            ).pk,
+        ),
+        True,
+    ),
+    (
+        "outbound recording",
+        lambda h, o, u: organization_set_outbound_recording(
+            organization=o, membership=_as(u["owner"], o), on=False
+        ),
+        True,
+    ),
+    (
+        "cancel at the term end, then keep",
+        lambda h, o, u: subscription_keep(
+            subscription=subscription_cancel(
+                subscription=h["number"], membership=_as(u["owner"], o)
+            ),
+            membership=_as(u["owner"], o),
+        ),
+        True,
+    ),
+    (
+        "a smaller plan from the term end",
+        lambda h, o, u: subscription_change_plan(
+            subscription=h["insights"], membership=_as(u["owner"], o), product=h["smaller"]
+        ),
+        True,
+    ),
+    (
+        "a case closed",
+        lambda h, o, u: case_close(case=h["case"], membership=_as(u["member"], o)),
+        False,
+    ),
+    (
+        "a SIP trunk deleted",
+        lambda h, o, u: subscription_cancel(subscription=h["trunk"], membership=_as(u["owner"], o)),
+        False,
+    ),
+    (
+        "a license assigned",
+        lambda h, o, u: license_assign(
+            subscription=h["license"],
+            membership=_as(u["owner"], o),
+            assignee=_as(u["member"], o),
+        ),
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "change", "figures_stand"), CHANGES, ids=[c[0] for c in CHANGES])
+def test_kept_figures_stay_true_after_every_kind_of_change(
+    organization,
+    owner,
+    member,
+    held,
+    name,
+    change,
+    figures_stand,
+    django_assert_max_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    viewers = {}
+    for user in (owner, member):  # an organization-wide viewpoint and a Member's own
+        viewers[user] = Client()
+        viewers[user].force_login(user)
+        _shown(viewers[user])  # keeps every figure
+    with django_capture_on_commit_callbacks(execute=True):
+        change(held, organization, {"owner": owner, "member": member})
+    kept = {}
+    for user, client in viewers.items():
+        with django_assert_max_num_queries(200) as viewed:
+            kept[user] = _shown(client)
+        counted = [
+            q["sql"]
+            for q in viewed.captured_queries
+            if "COUNT(" in q["sql"] and "portal_cache" not in q["sql"]  # the cache's own
+        ]
+        # A switch or a renewal is marked as touching nothing counted: nothing is recounted.
+        assert (not counted) is figures_stand, counted
+    cache.clear()  # what the pages show when they count everything afresh
+    assert kept == {user: _shown(client) for user, client in viewers.items()}
