@@ -2,16 +2,19 @@
 
 `email_send_on_commit` renders the e-mail and stores it in the outbox inside the
 caller's transaction, so the e-mail exists exactly when the change does; delivery
-is tried once the transaction commits. A delivery that fails is logged and left in
-the outbox, and `manage.py send_outbox` (run from cron) tries it again: a mail
-server being down never undoes or blocks the change, and nothing is lost.
+is tried once the transaction commits, in the request, or with `EMAIL_RELAY` by
+`manage.py send_outbox --follow` in a process of its own. A delivery that fails is
+logged and left in the outbox, and `manage.py send_outbox` (run from cron) tries it
+again: a mail server being down never undoes or blocks the change, and nothing is lost.
 """
 
+import contextlib
 import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -44,12 +47,14 @@ def email_send_on_commit(*, template: str, to: list[str], context: dict) -> None
         return
     email = email_render(template=template, to=to, context=context)
     email.save()
-    transaction.on_commit(lambda: email_deliver(email_id=email.pk))
+    if not settings.EMAIL_RELAY:  # else the relay (send_outbox --follow) delivers it
+        transaction.on_commit(lambda: email_deliver(email_id=email.pk))
 
 
-def email_deliver(*, email_id: int) -> bool:
-    """Try to deliver one outbox e-mail; True when sent. Never raises: a failure is logged
-    and counted, and the e-mail waits for the next `send_outbox`."""
+def email_deliver(*, email_id: int, mailer: BaseEmailBackend | None = None) -> bool:
+    """Try to deliver one outbox e-mail, through `mailer` (an open connection, for many)
+    or the default one; True when sent. Never raises: a failure is logged and counted,
+    and the e-mail waits for the next `send_outbox`."""
     with transaction.atomic():
         email = (
             OutboundEmail.objects.select_for_update(skip_locked=True)
@@ -66,7 +71,10 @@ def email_deliver(*, email_id: int) -> bool:
         )
         message.attach_alternative(email.body_html, "text/html")
         try:
-            message.send()
+            if mailer is None:
+                message.send()
+            else:
+                mailer.send_messages([message])
         except Exception as error:  # any delivery failure is retried later
             email.attempts += 1
             email.last_error = f"{type(error).__name__}: {error}"[:500]
@@ -88,18 +96,33 @@ def email_deliver(*, email_id: int) -> bool:
 
 
 def outbox_flush(*, now=None) -> tuple[int, int]:
-    """Retry what is waiting, backing off exponentially; (sent, failed) in this run."""
+    """Deliver what is waiting (a failed e-mail again once its back-off has passed, doubling
+    each time), over one connection to the mail server; (sent, failed) in this run."""
     now = now or timezone.now()
-    sent = failed = 0
     waiting = OutboundEmail.objects.filter(
         sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS
     ).order_by("created_at", "pk")
-    for email in waiting.only("pk", "attempts", "created_at"):
-        due = email.created_at + timedelta(minutes=2**email.attempts - 1)
-        if due > now:
-            continue
-        if email_deliver(email_id=email.pk):
-            sent += 1
-        else:
-            failed += 1
+    due = [
+        pk
+        for pk, attempts, created_at in waiting.values_list("pk", "attempts", "created_at")
+        if created_at + timedelta(minutes=2**attempts - 1) <= now
+    ]
+    if not due:
+        return 0, 0  # and no connection opened: the relay asks every second
+    sent = failed = 0
+    mailer = mailers.default
+    try:
+        mailer.open()
+    except Exception:  # each e-mail then tries, fails and is counted, as without a mailer
+        mailer = None
+    try:
+        for pk in due:
+            if email_deliver(email_id=pk, mailer=mailer):
+                sent += 1
+            else:
+                failed += 1
+    finally:
+        if mailer is not None:
+            with contextlib.suppress(Exception):  # the server may have gone meanwhile
+                mailer.close()
     return sent, failed

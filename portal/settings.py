@@ -226,6 +226,11 @@ if os.environ.get("EMAIL_HOST") or not DEBUG:
     }
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+# Where e-mails are delivered from. By default each request delivers its change's e-mail
+# once the change commits. With EMAIL_RELAY=true requests only write it into the outbox
+# and `manage.py send_outbox --follow` (a process of its own) delivers it within a second,
+# so no request waits for the mail server (docs/performance.md).
+EMAIL_RELAY = envbool("EMAIL_RELAY", "false")
 DEFAULT_FROM_EMAIL = os.environ.get(
     "DEFAULT_FROM_EMAIL", "Switchboard <no-reply@switchboard.example>"
 )

@@ -99,3 +99,92 @@ def test_the_outbox_backs_off_and_gives_up_after_many_tries(organization, owner)
     stuck.attempts = MAX_ATTEMPTS
     stuck.save()
     assert outbox_flush(now=timezone.now() + timedelta(days=30)) == (0, 0)
+
+
+def _waiting(organization, owner, count: int) -> list[OutboundEmail]:
+    from portal.emails import email_render
+
+    emails = []
+    for n in range(count):
+        email = email_render(
+            template="member-removed",
+            to=[f"x{n}@test.example"],
+            context={"organization": organization, "member": owner, "actor": owner},
+        )
+        email.save()
+        emails.append(email)
+    return emails
+
+
+def test_the_outbox_is_delivered_over_one_connection(organization, owner, mailoutbox):
+    _waiting(organization, owner, 3)
+    with mock.patch("django.core.mail.backends.locmem.EmailBackend.open", autospec=True) as opened:
+        assert outbox_flush() == (3, 0)
+    assert opened.call_count == 1
+    assert len(mailoutbox) == 3
+    assert not OutboundEmail.objects.filter(sent_at__isnull=True).exists()
+    # Nothing waiting: no connection at all (the relay asks every second).
+    with mock.patch("django.core.mail.backends.locmem.EmailBackend.open") as opened:
+        assert outbox_flush() == (0, 0)
+    opened.assert_not_called()
+
+
+def test_a_mail_server_that_refuses_the_connection_leaves_every_email_to_retry(
+    organization, owner, mailoutbox
+):
+    _waiting(organization, owner, 2)
+    with (
+        mock.patch(
+            "django.core.mail.backends.locmem.EmailBackend.open",
+            side_effect=ConnectionRefusedError("mail server down"),
+        ),
+        mock.patch(
+            "django.core.mail.backends.locmem.EmailBackend.send_messages",
+            side_effect=ConnectionRefusedError("mail server down"),
+        ),
+    ):
+        assert outbox_flush() == (0, 2)
+    assert mailoutbox == []
+    assert list(OutboundEmail.objects.values_list("attempts", flat=True)) == [1, 1]
+    assert outbox_flush(now=timezone.now() + timedelta(minutes=2)) == (2, 0)
+
+
+@pytest.mark.django_db(transaction=True)  # the relay closes stale connections each round
+def test_with_the_relay_a_request_leaves_its_email_to_send_outbox_follow(
+    client_for, owner, settings, mailoutbox
+):
+    import os
+    import signal
+
+    settings.EMAIL_RELAY = True
+    assert invite(client_for(owner)).status_code == 302
+    email = OutboundEmail.objects.get()
+    assert email.sent_at is None and email.attempts == 0  # the request did not deliver it
+    assert mailoutbox == []
+
+    from portal.management.commands import send_outbox
+
+    rounds = []
+
+    def one_round():
+        rounds.append(outbox_flush())
+        os.kill(os.getpid(), signal.SIGTERM)  # as a service manager stops the relay
+        return rounds[-1]
+
+    before = signal.getsignal(signal.SIGTERM)
+    out = io.StringIO()
+    with mock.patch.object(send_outbox, "outbox_flush", one_round):
+        call_command("send_outbox", "--follow", "--interval", "0.05", stdout=out)
+    assert rounds == [(1, 0)]
+    assert "Stopped; 1 sent" in out.getvalue()
+    assert signal.getsignal(signal.SIGTERM) is before  # the relay's handler is gone
+    email.refresh_from_db()
+    assert email.sent_at is not None
+    assert [message.subject for message in mailoutbox] == [email.subject]
+
+
+def test_the_relay_refuses_a_nonsense_interval():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--interval"):
+        call_command("send_outbox", "--follow", "--interval", "0")
