@@ -10,12 +10,16 @@ again: a mail server being down never undoes or blocks the change, and nothing i
 
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from enum import StrEnum
+from smtplib import SMTPException
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -26,6 +30,9 @@ logger = logging.getLogger(__name__)
 # Give up on an e-mail after this many failed deliveries (about a day at one try a minute,
 # backing off); it stays in the outbox, visible to staff in admin.
 MAX_ATTEMPTS = 12
+# E-mails sent over one connection in one run (mail servers limit messages per connection;
+# the relay's next run, a second later, takes the next ones).
+PER_CONNECTION = 100
 
 
 def email_render(*, template: str, to: list[str], context: dict) -> OutboundEmail:
@@ -51,10 +58,17 @@ def email_send_on_commit(*, template: str, to: list[str], context: dict) -> None
         transaction.on_commit(lambda: email_deliver(email_id=email.pk))
 
 
-def email_deliver(*, email_id: int, mailer: BaseEmailBackend | None = None) -> bool:
+class Delivery(StrEnum):
+    SENT = "sent"
+    FAILED = "failed"  # counted and logged; tried again after its back-off
+    SKIPPED = "skipped"  # sent already, or another process is sending it now
+
+
+def email_deliver(*, email_id: int, mailer: BaseEmailBackend | None = None) -> Delivery:
     """Try to deliver one outbox e-mail, through `mailer` (an open connection, for many)
-    or the default one; True when sent. Never raises: a failure is logged and counted,
-    and the e-mail waits for the next `send_outbox`."""
+    or the default one. Never raises: a failure is logged and counted, and the e-mail
+    waits for the next `send_outbox`. At least once: a process stopped between the mail
+    server's answer and the commit sends that e-mail again next time."""
     with transaction.atomic():
         email = (
             OutboundEmail.objects.select_for_update(skip_locked=True)
@@ -62,7 +76,7 @@ def email_deliver(*, email_id: int, mailer: BaseEmailBackend | None = None) -> b
             .first()
         )
         if email is None:
-            return False  # sent already, or another worker is sending it
+            return Delivery.SKIPPED
         message = EmailMultiAlternatives(
             subject=email.subject,
             body=email.body_text,
@@ -71,10 +85,9 @@ def email_deliver(*, email_id: int, mailer: BaseEmailBackend | None = None) -> b
         )
         message.attach_alternative(email.body_html, "text/html")
         try:
-            if mailer is None:
-                message.send()
-            else:
-                mailer.send_messages([message])
+            accepted = message.send() if mailer is None else mailer.send_messages([message])
+            if not accepted:
+                raise SMTPException("the mail server took nothing")
         except Exception as error:  # any delivery failure is retried later
             email.attempts += 1
             email.last_error = f"{type(error).__name__}: {error}"[:500]
@@ -88,16 +101,23 @@ def email_deliver(*, email_id: int, mailer: BaseEmailBackend | None = None) -> b
                     "error": type(error).__name__,
                 },
             )
-            return False
+            return Delivery.FAILED
         email.sent_at = timezone.now()
         email.attempts += 1
         email.save(update_fields=["sent_at", "attempts"])
-        return True
+        return Delivery.SENT
 
 
-def outbox_flush(*, now=None) -> tuple[int, int]:
+def outbox_flush(*, now=None, should_stop: Callable[[], bool] = lambda: False) -> tuple[int, int]:
     """Deliver what is waiting (a failed e-mail again once its back-off has passed, doubling
-    each time), over one connection to the mail server; (sent, failed) in this run."""
+    each time), up to PER_CONNECTION of them over one connection to the mail server;
+    (sent, failed) in this run.
+
+    The first failure ends the run: the connection may be what failed, and the e-mails
+    after it wait, uncounted, for the next run's new one. A mail server that cannot be
+    reached at all counts one failed try for each e-mail due, without trying each (with a
+    10-second timeout, that would hold the relay for minutes). `should_stop` is asked
+    before each e-mail (the relay being stopped)."""
     now = now or timezone.now()
     waiting = OutboundEmail.objects.filter(
         sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS
@@ -106,23 +126,32 @@ def outbox_flush(*, now=None) -> tuple[int, int]:
         pk
         for pk, attempts, created_at in waiting.values_list("pk", "attempts", "created_at")
         if created_at + timedelta(minutes=2**attempts - 1) <= now
-    ]
+    ][:PER_CONNECTION]
     if not due:
         return 0, 0  # and no connection opened: the relay asks every second
-    sent = failed = 0
     mailer = mailers.default
     try:
         mailer.open()
-    except Exception:  # each e-mail then tries, fails and is counted, as without a mailer
-        mailer = None
+    except Exception as error:
+        failed = OutboundEmail.objects.filter(pk__in=due, sent_at__isnull=True).update(
+            attempts=F("attempts") + 1, last_error=f"{type(error).__name__}: {error}"[:500]
+        )
+        logger.warning(
+            "mail server unreachable", extra={"emails": failed, "error": type(error).__name__}
+        )
+        return 0, failed
+    sent = failed = 0
     try:
         for pk in due:
-            if email_deliver(email_id=pk, mailer=mailer):
+            if should_stop():
+                break
+            delivery = email_deliver(email_id=pk, mailer=mailer)
+            if delivery is Delivery.SENT:
                 sent += 1
-            else:
+            elif delivery is Delivery.FAILED:
                 failed += 1
+                break
     finally:
-        if mailer is not None:
-            with contextlib.suppress(Exception):  # the server may have gone meanwhile
-                mailer.close()
+        with contextlib.suppress(Exception):  # the server may have gone meanwhile
+            mailer.close()
     return sent, failed

@@ -8,6 +8,7 @@ from django.urls import reverse
 from accounts.services import invitation_create
 from portal import org_cache
 from portal.audit import audit_record
+from portal.models import AuditEvent
 from portal.org_cache import Topic
 from subscriptions.models import Product
 from subscriptions.services import (
@@ -21,7 +22,7 @@ from subscriptions.services import (
     subscription_change_plan,
     subscription_keep,
 )
-from support.services import case_close
+from support.services import case_approve_cancellation, case_close, case_request_cancellation
 from tests.conftest import membership_of
 from tests.factories import CaseFactory, PhoneNumberFactory, ProductFactory, SubscriptionFactory
 
@@ -71,12 +72,19 @@ def test_a_member_and_an_admin_keep_counts_of_their_own(client_for, organization
 def test_a_change_to_no_organization_marks_every_organization_changed(
     organization, other_organization, django_capture_on_commit_callbacks
 ):
+    def figures(organization_id: int, n: int) -> tuple:
+        return (
+            org_cache.kept(organization_id, "all", lambda: n),
+            # Only the people: as the decision context, which holds the catalog too.
+            org_cache.kept(organization_id, "people", lambda: n, depends_on=[Topic.PEOPLE]),
+        )
+
     for each in (organization, other_organization):
-        assert org_cache.kept(each.pk, "test", lambda: {"n": 1}) == {"n": 1}
+        assert figures(each.pk, 1) == (1, 1)
     with django_capture_on_commit_callbacks(execute=True):
         audit_record(action="admin.product_changed", organization=None)  # the catalog
     for each in (organization, other_organization):
-        assert org_cache.kept(each.pk, "test", lambda: {"n": 2}) == {"n": 2}
+        assert figures(each.pk, 2) == (2, 2)
 
 
 def test_another_organizations_change_leaves_the_kept_counts(
@@ -259,11 +267,36 @@ def _as(user, organization):
     return membership_of(user, organization)
 
 
-# (what the change is, the change, whether kept figures stand after it: True where it
-# touches nothing they count)
+def _nothing(h, o, u):
+    return None
+
+
+def _cancel(h, o, u, **more):
+    subscription_cancel(subscription=h["number"], membership=_as(u["owner"], o), **more)
+
+
+def _block(h, o, u):
+    h["blocked"] = number_block(
+        subscription=h["line"], membership=_as(u["member"], o), e164="+15555550123"
+    )
+
+
+def _request_license_cancellation(h, o, u):
+    h["request"], _ = case_request_cancellation(
+        membership=_as(u["owner"], o),
+        subscription=h["license"],
+        full_name="Olive Owner",
+        company="Acme Test Co",
+        contact="owner@test.example",
+    )
+
+
+# (what the change is, what comes before it (before the pages keep their figures), the
+# change, whether kept figures stand after it: True where it touches nothing they count)
 CHANGES = [
     (
         "inbound recording",
+        _nothing,
         lambda h, o, u: number_set_inbound_recording(
             subscription=h["number"], membership=_as(u["owner"], o), on=True
         ),
@@ -271,41 +304,45 @@ CHANGES = [
     ),
     (
         "calling mode",
+        _nothing,
         lambda h, o, u: line_set_calling_mode(
             subscription=h["line"], membership=_as(u["member"], o), mode="voice"
         ),
         True,
     ),
+    ("a number blocked", _nothing, _block, True),
     (
-        "block and unblock",
+        "a number unblocked",
+        _block,
         lambda h, o, u: number_unblock(
-            subscription=h["line"],
-            membership=_as(u["member"], o),
-            blocked_id=number_block(
-                subscription=h["line"], membership=_as(u["member"], o), e164="+15555550123"
-            ).pk,
+            subscription=h["line"], membership=_as(u["member"], o), blocked_id=h["blocked"].pk
         ),
         True,
     ),
     (
         "outbound recording",
+        _nothing,
         lambda h, o, u: organization_set_outbound_recording(
-            organization=o, membership=_as(u["owner"], o), on=False
+            organization=o, membership=_as(u["owner"], o), on=True
         ),
         True,
     ),
+    ("cancelled at the term end", _nothing, _cancel, True),
     (
-        "cancel at the term end, then keep",
-        lambda h, o, u: subscription_keep(
-            subscription=subscription_cancel(
-                subscription=h["number"], membership=_as(u["owner"], o)
-            ),
-            membership=_as(u["owner"], o),
-        ),
+        "cancelled at the term end, with a reason",
+        _nothing,
+        lambda h, o, u: _cancel(h, o, u, reason="too_expensive", reason_detail="Budget"),
+        True,
+    ),
+    (
+        "kept after all",
+        _cancel,
+        lambda h, o, u: subscription_keep(subscription=h["number"], membership=_as(u["owner"], o)),
         True,
     ),
     (
         "a smaller plan from the term end",
+        _nothing,
         lambda h, o, u: subscription_change_plan(
             subscription=h["insights"], membership=_as(u["owner"], o), product=h["smaller"]
         ),
@@ -313,16 +350,26 @@ CHANGES = [
     ),
     (
         "a case closed",
+        _nothing,
         lambda h, o, u: case_close(case=h["case"], membership=_as(u["member"], o)),
+        False,
+    ),
+    ("a cancellation request opened", _nothing, _request_license_cancellation, False),
+    (
+        "a cancellation request approved",
+        _request_license_cancellation,
+        lambda h, o, u: case_approve_cancellation(case=h["request"], staff=u["staff"]),
         False,
     ),
     (
         "a SIP trunk deleted",
+        _nothing,
         lambda h, o, u: subscription_cancel(subscription=h["trunk"], membership=_as(u["owner"], o)),
         False,
     ),
     (
         "a license assigned",
+        _nothing,
         lambda h, o, u: license_assign(
             subscription=h["license"],
             membership=_as(u["owner"], o),
@@ -333,25 +380,34 @@ CHANGES = [
 ]
 
 
-@pytest.mark.parametrize(("name", "change", "figures_stand"), CHANGES, ids=[c[0] for c in CHANGES])
+@pytest.mark.parametrize(
+    ("name", "before", "change", "figures_stand"), CHANGES, ids=[c[0] for c in CHANGES]
+)
 def test_kept_figures_stay_true_after_every_kind_of_change(
     organization,
     owner,
     member,
+    staff,
     held,
     name,
+    before,
     change,
     figures_stand,
     django_assert_max_num_queries,
     django_capture_on_commit_callbacks,
 ):
+    people = {"owner": owner, "member": member, "staff": staff}
+    with django_capture_on_commit_callbacks(execute=True):
+        before(held, organization, people)
     viewers = {}
     for user in (owner, member):  # an organization-wide viewpoint and a Member's own
         viewers[user] = Client()
         viewers[user].force_login(user)
         _shown(viewers[user])  # keeps every figure
+    events = AuditEvent.objects.count()
     with django_capture_on_commit_callbacks(execute=True):
-        change(held, organization, {"owner": owner, "member": member})
+        change(held, organization, people)
+    assert AuditEvent.objects.count() > events  # a change was made, and audited
     kept = {}
     for user, client in viewers.items():
         with django_assert_max_num_queries(200) as viewed:

@@ -6,6 +6,7 @@ from unittest import mock
 
 import pytest
 from django.core.management import call_command
+from django.db import OperationalError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -117,16 +118,45 @@ def _waiting(organization, owner, count: int) -> list[OutboundEmail]:
 
 
 def test_the_outbox_is_delivered_over_one_connection(organization, owner, mailoutbox):
+    from django.core.mail.backends.locmem import EmailBackend
+
     _waiting(organization, owner, 3)
-    with mock.patch("django.core.mail.backends.locmem.EmailBackend.open", autospec=True) as opened:
+    with (
+        mock.patch.object(EmailBackend, "open", autospec=True) as opened,
+        mock.patch.object(
+            EmailBackend, "send_messages", autospec=True, side_effect=EmailBackend.send_messages
+        ) as sending,
+    ):
         assert outbox_flush() == (3, 0)
     assert opened.call_count == 1
+    # Every e-mail through the one backend that was opened, none through one of its own.
+    assert {id(call.args[0]) for call in sending.call_args_list} == {id(opened.call_args.args[0])}
+    assert sending.call_count == 3
     assert len(mailoutbox) == 3
     assert not OutboundEmail.objects.filter(sent_at__isnull=True).exists()
     # Nothing waiting: no connection at all (the relay asks every second).
     with mock.patch("django.core.mail.backends.locmem.EmailBackend.open") as opened:
         assert outbox_flush() == (0, 0)
     opened.assert_not_called()
+
+
+def test_a_failure_ends_the_run_and_what_follows_waits_uncounted_for_a_new_connection(
+    organization, owner, mailoutbox
+):
+    from django.core.mail.backends.locmem import EmailBackend
+
+    first, second = _waiting(organization, owner, 2)
+    # The mail server takes nothing (a connection that went away, a server's limit).
+    with mock.patch.object(EmailBackend, "send_messages", return_value=0):
+        assert outbox_flush() == (0, 1)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.attempts, first.sent_at) == (1, None)
+    assert "took nothing" in first.last_error
+    assert (second.attempts, second.sent_at) == (0, None)  # not tried: not counted
+    assert outbox_flush() == (1, 0)  # the second, now; the first after its back-off
+    assert outbox_flush(now=timezone.now() + timedelta(minutes=2)) == (1, 0)
+    assert len(mailoutbox) == 2
 
 
 def test_a_mail_server_that_refuses_the_connection_leaves_every_email_to_retry(
@@ -151,7 +181,7 @@ def test_a_mail_server_that_refuses_the_connection_leaves_every_email_to_retry(
 
 @pytest.mark.django_db(transaction=True)  # the relay closes stale connections each round
 def test_with_the_relay_a_request_leaves_its_email_to_send_outbox_follow(
-    client_for, owner, settings, mailoutbox
+    client_for, owner, settings, mailoutbox, caplog
 ):
     import os
     import signal
@@ -166,8 +196,11 @@ def test_with_the_relay_a_request_leaves_its_email_to_send_outbox_follow(
 
     rounds = []
 
-    def one_round():
-        rounds.append(outbox_flush())
+    def one_round(**kwargs):
+        if not rounds:
+            rounds.append("database gone")
+            raise OperationalError("the database restarted")  # the relay outlives it
+        rounds.append(outbox_flush(**kwargs))
         os.kill(os.getpid(), signal.SIGTERM)  # as a service manager stops the relay
         return rounds[-1]
 
@@ -175,7 +208,8 @@ def test_with_the_relay_a_request_leaves_its_email_to_send_outbox_follow(
     out = io.StringIO()
     with mock.patch.object(send_outbox, "outbox_flush", one_round):
         call_command("send_outbox", "--follow", "--interval", "0.05", stdout=out)
-    assert rounds == [(1, 0)]
+    assert rounds == ["database gone", (1, 0)]
+    assert "outbox run failed" in caplog.text
     assert "Stopped; 1 sent" in out.getvalue()
     assert signal.getsignal(signal.SIGTERM) is before  # the relay's handler is gone
     email.refresh_from_db()

@@ -1,13 +1,18 @@
 """Delivers the e-mails waiting in the outbox: once (from cron, every minute), or
 continuously with --follow (the relay, when EMAIL_RELAY leaves delivery to it)."""
 
+import logging
 import signal
-import threading
+import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from portal.emails import outbox_flush
+
+logger = logging.getLogger(__name__)
+# How often a stopping relay notices it is asked to stop, however long --interval is.
+TICK_SECONDS = 0.05
 
 
 class Command(BaseCommand):
@@ -37,27 +42,43 @@ class Command(BaseCommand):
             return
         if not 0.05 <= interval <= 3600:
             raise CommandError("--interval must be between 0.05 and 3600 seconds.")
-        stopping = threading.Event()
+        # A plain flag, not a threading.Event: a handler that takes a lock the interrupted
+        # code may hold could hang the process.
+        self.stopping = False
+
+        def stop(*_):
+            self.stopping = True
+
         previous = {
-            signum: signal.signal(signum, lambda *_: stopping.set())
-            for signum in (signal.SIGTERM, signal.SIGINT)
+            signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)
         }
         try:
-            self._follow(interval, stopping)
+            self._follow(interval)
         finally:
             for signum, handler in previous.items():
-                signal.signal(signum, handler)
+                # None: a handler not set from Python; the default is what stood before.
+                signal.signal(signum, signal.SIG_DFL if handler is None else handler)
 
-    def _follow(self, interval: float, stopping: threading.Event) -> None:
+    def _follow(self, interval: float) -> None:
         self.stdout.write(f"Following the outbox every {interval:g} s; stop with SIGTERM.")
         self.stdout.flush()
         total = 0
-        while not stopping.is_set():
+        while not self.stopping:
             close_old_connections()  # a long-lived process: honour CONN_MAX_AGE, drop broken
-            sent, failed = outbox_flush()
+            try:
+                sent, failed = outbox_flush(should_stop=lambda: self.stopping)
+            except Exception:
+                # The database went away (a restart, a failover): the relay outlives it, and
+                # what waits is still in the outbox when it comes back.
+                logger.exception("outbox run failed")
+                connection.close()
+                sent = failed = 0
             total += sent
             if sent or failed:
                 self.stdout.write(f"Outbox: {sent} sent, {failed} still failing.")
                 self.stdout.flush()
-            stopping.wait(interval)
+            waited = 0.0
+            while waited < interval and not self.stopping:
+                time.sleep(min(TICK_SECONDS, interval - waited))
+                waited += TICK_SECONDS
         self.stdout.write(f"Stopped; {total} sent in all.")
