@@ -6,7 +6,11 @@ from django.db import models
 
 class AuditEventQuerySet(models.QuerySet):
     def for_activity_page(self, organization):
-        return self.filter(organization=organization).select_related("actor")
+        """The organization's events with what Activity and Home show of them: who acted is
+        kept as text on the event, so no user is joined or loaded."""
+        return self.filter(organization=organization).only(
+            "created_at", "actor_email", "action", "target_repr", "before", "after", "ip_address"
+        )
 
 
 class AuditEvent(models.Model):
