@@ -30,8 +30,8 @@ logger = logging.getLogger(__name__)
 # Give up on an e-mail after this many failed deliveries (about a day at one try a minute,
 # backing off); it stays in the outbox, visible to staff in admin.
 MAX_ATTEMPTS = 12
-# E-mails sent over one connection in one run (mail servers limit messages per connection;
-# the relay's next run, a second later, takes the next ones).
+# E-mails sent over one connection (mail servers limit messages per connection): a run
+# with more opens another for each hundred.
 PER_CONNECTION = 100
 
 
@@ -109,15 +109,13 @@ def email_deliver(*, email_id: int, mailer: BaseEmailBackend | None = None) -> D
 
 
 def outbox_flush(*, now=None, should_stop: Callable[[], bool] = lambda: False) -> tuple[int, int]:
-    """Deliver what is waiting (a failed e-mail again once its back-off has passed, doubling
-    each time), up to PER_CONNECTION of them over one connection to the mail server;
+    """Deliver everything waiting (a failed e-mail again once its back-off has passed,
+    doubling each time), PER_CONNECTION e-mails over each connection to the mail server;
     (sent, failed) in this run.
 
     The first failure ends the run: the connection may be what failed, and the e-mails
-    after it wait, uncounted, for the next run's new one. A mail server that cannot be
-    reached at all counts one failed try for each e-mail due, without trying each (with a
-    10-second timeout, that would hold the relay for minutes). `should_stop` is asked
-    before each e-mail (the relay being stopped)."""
+    after it wait, uncounted, for the next run's new one. `should_stop` is asked before
+    each e-mail (the relay being stopped)."""
     now = now or timezone.now()
     waiting = OutboundEmail.objects.filter(
         sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS
@@ -126,9 +124,23 @@ def outbox_flush(*, now=None, should_stop: Callable[[], bool] = lambda: False) -
         pk
         for pk, attempts, created_at in waiting.values_list("pk", "attempts", "created_at")
         if created_at + timedelta(minutes=2**attempts - 1) <= now
-    ][:PER_CONNECTION]
-    if not due:
-        return 0, 0  # and no connection opened: the relay asks every second
+    ]
+    sent = failed = 0
+    for start in range(0, len(due), PER_CONNECTION):
+        batch_sent, batch_failed = _deliver_over_one_connection(
+            due[start : start + PER_CONNECTION], should_stop
+        )
+        sent += batch_sent
+        failed += batch_failed
+        if batch_failed or should_stop():
+            break
+    return sent, failed  # (0, 0) without opening a connection when nothing is due
+
+
+def _deliver_over_one_connection(due: list[int], should_stop) -> tuple[int, int]:
+    # A mail server that cannot be reached at all counts one failed try for each e-mail of
+    # the batch, without trying each (with a 10-second timeout, that would hold the relay
+    # for minutes).
     mailer = mailers.default
     try:
         mailer.open()
@@ -140,7 +152,7 @@ def outbox_flush(*, now=None, should_stop: Callable[[], bool] = lambda: False) -
             "mail server unreachable", extra={"emails": failed, "error": type(error).__name__}
         )
         return 0, failed
-    sent = failed = 0
+    sent = 0
     try:
         for pk in due:
             if should_stop():
@@ -149,9 +161,8 @@ def outbox_flush(*, now=None, should_stop: Callable[[], bool] = lambda: False) -
             if delivery is Delivery.SENT:
                 sent += 1
             elif delivery is Delivery.FAILED:
-                failed += 1
-                break
+                return sent, 1
     finally:
         with contextlib.suppress(Exception):  # the server may have gone meanwhile
             mailer.close()
-    return sent, failed
+    return sent, 0

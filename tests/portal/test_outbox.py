@@ -222,3 +222,19 @@ def test_the_relay_refuses_a_nonsense_interval():
 
     with pytest.raises(CommandError, match="--interval"):
         call_command("send_outbox", "--follow", "--interval", "0")
+
+
+def test_a_run_delivers_everything_due_a_hundred_per_connection(
+    organization, owner, mailoutbox, monkeypatch
+):
+    # The cron run after an outage delivers the whole backlog, not only one connection's.
+    from django.core.mail.backends.locmem import EmailBackend
+
+    from portal import emails
+
+    monkeypatch.setattr(emails, "PER_CONNECTION", 2)
+    _waiting(organization, owner, 5)
+    with mock.patch.object(EmailBackend, "open", autospec=True) as opened:
+        assert outbox_flush() == (5, 0)
+    assert opened.call_count == 3
+    assert len(mailoutbox) == 5
