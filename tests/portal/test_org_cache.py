@@ -263,27 +263,23 @@ def held(organization, owner, member):
     }
 
 
-def _as(user, organization):
-    return membership_of(user, organization)
-
-
 def _nothing(h, o, u):
     return None
 
 
 def _cancel(h, o, u, **more):
-    subscription_cancel(subscription=h["number"], membership=_as(u["owner"], o), **more)
+    subscription_cancel(subscription=h["number"], membership=membership_of(u["owner"], o), **more)
 
 
 def _block(h, o, u):
     h["blocked"] = number_block(
-        subscription=h["line"], membership=_as(u["member"], o), e164="+15555550123"
+        subscription=h["line"], membership=membership_of(u["member"], o), e164="+15555550123"
     )
 
 
 def _request_license_cancellation(h, o, u):
     h["request"], _ = case_request_cancellation(
-        membership=_as(u["owner"], o),
+        membership=membership_of(u["owner"], o),
         subscription=h["license"],
         full_name="Olive Owner",
         company="Acme Test Co",
@@ -298,7 +294,7 @@ CHANGES = [
         "inbound recording",
         _nothing,
         lambda h, o, u: number_set_inbound_recording(
-            subscription=h["number"], membership=_as(u["owner"], o), on=True
+            subscription=h["number"], membership=membership_of(u["owner"], o), on=True
         ),
         True,
     ),
@@ -306,7 +302,7 @@ CHANGES = [
         "calling mode",
         _nothing,
         lambda h, o, u: line_set_calling_mode(
-            subscription=h["line"], membership=_as(u["member"], o), mode="voice"
+            subscription=h["line"], membership=membership_of(u["member"], o), mode="voice"
         ),
         True,
     ),
@@ -315,7 +311,9 @@ CHANGES = [
         "a number unblocked",
         _block,
         lambda h, o, u: number_unblock(
-            subscription=h["line"], membership=_as(u["member"], o), blocked_id=h["blocked"].pk
+            subscription=h["line"],
+            membership=membership_of(u["member"], o),
+            blocked_id=h["blocked"].pk,
         ),
         True,
     ),
@@ -323,7 +321,7 @@ CHANGES = [
         "outbound recording",
         _nothing,
         lambda h, o, u: organization_set_outbound_recording(
-            organization=o, membership=_as(u["owner"], o), on=True
+            organization=o, membership=membership_of(u["owner"], o), on=True
         ),
         True,
     ),
@@ -337,21 +335,25 @@ CHANGES = [
     (
         "kept after all",
         _cancel,
-        lambda h, o, u: subscription_keep(subscription=h["number"], membership=_as(u["owner"], o)),
+        lambda h, o, u: subscription_keep(
+            subscription=h["number"], membership=membership_of(u["owner"], o)
+        ),
         True,
     ),
     (
         "a smaller plan from the term end",
         _nothing,
         lambda h, o, u: subscription_change_plan(
-            subscription=h["insights"], membership=_as(u["owner"], o), product=h["smaller"]
+            subscription=h["insights"],
+            membership=membership_of(u["owner"], o),
+            product=h["smaller"],
         ),
         True,
     ),
     (
         "a case closed",
         _nothing,
-        lambda h, o, u: case_close(case=h["case"], membership=_as(u["member"], o)),
+        lambda h, o, u: case_close(case=h["case"], membership=membership_of(u["member"], o)),
         False,
     ),
     ("a cancellation request opened", _nothing, _request_license_cancellation, False),
@@ -364,7 +366,9 @@ CHANGES = [
     (
         "a SIP trunk deleted",
         _nothing,
-        lambda h, o, u: subscription_cancel(subscription=h["trunk"], membership=_as(u["owner"], o)),
+        lambda h, o, u: subscription_cancel(
+            subscription=h["trunk"], membership=membership_of(u["owner"], o)
+        ),
         False,
     ),
     (
@@ -372,8 +376,8 @@ CHANGES = [
         _nothing,
         lambda h, o, u: license_assign(
             subscription=h["license"],
-            membership=_as(u["owner"], o),
-            assignee=_as(u["member"], o),
+            membership=membership_of(u["owner"], o),
+            assignee=membership_of(u["member"], o),
         ),
         False,
     ),

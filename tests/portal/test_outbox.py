@@ -77,32 +77,8 @@ def test_a_rolled_back_change_leaves_no_email(owner, organization):
     assert not OutboundEmail.objects.exists()
 
 
-def test_the_outbox_backs_off_and_gives_up_after_many_tries(organization, owner):
-    from portal.emails import email_render
-
-    email = email_render(
-        template="member-removed",
-        to=["x@test.example"],
-        context={"organization": organization, "member": owner, "actor": owner},
-    )
-    email.attempts = 3
-    email.save()
-    # Three failures: the next try waits seven minutes.
-    assert outbox_flush(now=email.created_at + timedelta(minutes=6)) == (0, 0)
-    assert outbox_flush(now=email.created_at + timedelta(minutes=8)) == (1, 0)
-    email.refresh_from_db()
-    assert email.sent_at is not None
-    stuck = email_render(
-        template="member-removed",
-        to=["y@test.example"],
-        context={"organization": organization, "member": owner, "actor": owner},
-    )
-    stuck.attempts = MAX_ATTEMPTS
-    stuck.save()
-    assert outbox_flush(now=timezone.now() + timedelta(days=30)) == (0, 0)
-
-
-def _waiting(organization, owner, count: int) -> list[OutboundEmail]:
+def _waiting(organization, owner, count: int, *, attempts: int = 0) -> list[OutboundEmail]:
+    """`count` e-mails in the outbox, each tried `attempts` times already."""
     from portal.emails import email_render
 
     emails = []
@@ -112,9 +88,21 @@ def _waiting(organization, owner, count: int) -> list[OutboundEmail]:
             to=[f"x{n}@test.example"],
             context={"organization": organization, "member": owner, "actor": owner},
         )
+        email.attempts = attempts
         email.save()
         emails.append(email)
     return emails
+
+
+def test_the_outbox_backs_off_and_gives_up_after_many_tries(organization, owner):
+    (email,) = _waiting(organization, owner, 1, attempts=3)
+    # Three failures: the next try waits seven minutes.
+    assert outbox_flush(now=email.created_at + timedelta(minutes=6)) == (0, 0)
+    assert outbox_flush(now=email.created_at + timedelta(minutes=8)) == (1, 0)
+    email.refresh_from_db()
+    assert email.sent_at is not None
+    _waiting(organization, owner, 1, attempts=MAX_ATTEMPTS)  # stuck
+    assert outbox_flush(now=timezone.now() + timedelta(days=30)) == (0, 0)
 
 
 def test_the_outbox_is_delivered_over_one_connection(organization, owner, mailoutbox):
