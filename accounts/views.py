@@ -14,35 +14,41 @@ from accounts.access import get_membership_for_org, membership_required, super_a
 from accounts.forms import AcceptInvitationForm, InviteForm, RoleForm
 from accounts.middleware import SESSION_KEY
 from accounts.models import Invitation, Membership, Role, User
+from portal import org_cache
 from portal.errors import ActionRefused
 from portal.http import client_ip
+from portal.org_cache import Topic
 
 TEAM_PAGE_SIZE = 50
 
 
 def _team_context(request: HttpRequest, invite_form: InviteForm) -> dict:
     organization = request.organization
-    members = Membership.objects.for_team_page(organization)
     search = request.GET.get("q", "").strip()[:254]
-    if search:
-        members = members.filter(
-            Q(user__email__icontains=search) | Q(user__full_name__icontains=search)
-        )
     role = request.GET.get("role", "")
-    if role in Role.values:
-        members = members.filter(role=role)
-    page = Paginator(members, TEAM_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+
+    def members() -> dict:
+        found = Membership.objects.for_team_page(organization)
+        if search:
+            found = found.filter(
+                Q(user__email__icontains=search) | Q(user__full_name__icontains=search)
+            )
+        if role in Role.values:
+            found = found.filter(role=role)
+        page = Paginator(found, TEAM_PAGE_SIZE).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        return {"members": page.object_list, "page": page, "query": query.urlencode()}
+
     invitations = (
         Invitation.objects.usable().filter(organization=organization).select_related("invited_by")
         if request.membership.is_super_admin
         else Invitation.objects.none()
     )
     return {
-        "members": page.object_list,
-        "page": page,
-        "query": query.urlencode(),
+        "members": org_cache.kept_part(
+            request, "team", "accounts/team.html#members", members, depends_on=[Topic.PEOPLE]
+        ),
         "search": search,
         "role_filter": role,
         "invitations": invitations,

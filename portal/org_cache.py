@@ -25,12 +25,19 @@ changes:
   (an invitation's validity) or without the audit log (a bulk load in a shell).
 """
 
+import hashlib
 import uuid
 from collections.abc import Callable, Iterable
 from enum import StrEnum
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.middleware.csrf import get_token
+from django.template.defaulttags import CsrfTokenNode
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 KEEP_SECONDS = 60
 TOKEN_SECONDS = 24 * 60 * 60  # longer than anything kept with it
@@ -134,3 +141,48 @@ def kept(
     figures = compute()
     cache.set(figures_key, (tokens, figures), KEEP_SECONDS)
     return figures
+
+
+# A kept part is drawn with this in place of the CSRF token; on every view the requester's
+# own token's hidden field replaces the hole's, whose markup escaped data (a label, a
+# name) can never spell: their angle brackets and quotes come out escaped.
+_CSRF_HOLE = "kept-part-csrf-hole"
+
+
+def _csrf_field(token: str) -> str:
+    return CsrfTokenNode().render({"csrf_token": token})
+
+
+def kept_part(
+    request,
+    part: str,
+    template_name: str,
+    context: Callable[[], dict],
+    *,
+    depends_on: Iterable[Topic] = EVERY_TOPIC,
+) -> SafeString:
+    """The HTML of `template_name` (a page's part that reads and draws many rows) drawn
+    from `context()`, or as it was drawn before for the same member at the same URL (its
+    filters and page number) on the same day, if nothing of the organization it
+    `depends_on` (by default anything) has changed since.
+
+    Per membership, as what a member sees and may do is theirs; per day, as decisions
+    read the date. A member who goes back to a list after looking at one of its rows
+    finds it drawn. Each part expires after `KEEP_SECONDS`, so a member can make the
+    cache hold no more parts than the server can draw for them in that time."""
+    membership = request.membership
+    url = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+    viewpoint = f"part:{part}:{membership.pk}:{timezone.localdate().isoformat()}:{url}"
+
+    def draw() -> str:
+        return render_to_string(
+            template_name, {**context(), "csrf_token": _CSRF_HOLE}, request=request
+        )
+
+    if settings.KEEP_PAGE_PARTS:
+        html = kept(membership.organization_id, viewpoint, draw, depends_on=depends_on)
+    else:
+        html = draw()
+    return mark_safe(  # noqa: S308 (drawn by the template, which escaped what it drew)
+        html.replace(_csrf_field(_CSRF_HOLE), _csrf_field(get_token(request)))
+    )

@@ -131,6 +131,9 @@ else:
             "LOCATION": "portal_cache",
         }
     }
+# List pages keep their drawn rows in the cache until the organization changes
+# (portal.org_cache.kept_part); false draws every view afresh.
+KEEP_PAGE_PARTS = envbool("KEEP_PAGE_PARTS", "true")
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

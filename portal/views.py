@@ -40,49 +40,57 @@ def _home_counts(membership: Membership) -> dict:
 def home(request: HttpRequest) -> HttpResponse:
     membership = request.membership
     organization = membership.organization
-    # Counting reads every row the organization has: the counts are kept until what they
-    # count changes (portal.org_cache). Admins and above count the whole organization, a
-    # Member their own.
-    context = {
-        **org_cache.kept_for(
-            membership,
-            "home",
-            lambda: _home_counts(membership),
-            depends_on=(Topic.PEOPLE, Topic.HOLDINGS, Topic.CASES),
-        ),
-        **subscriptions_home_context(request),
-        **support_home_context(request),
-    }
-    if membership.is_super_admin:
-        context["recent_events"] = AuditEvent.objects.for_activity_page(organization)[:5]
-    return render(request, "portal/home.html", context)
+
+    def dashboard() -> dict:
+        # Counting reads every row the organization has: the counts are kept until what
+        # they count changes (portal.org_cache), even when the page's other parts (the
+        # latest events, say) change. Admins and above count the whole organization, a
+        # Member their own.
+        context = {
+            **org_cache.kept_for(
+                membership,
+                "home",
+                lambda: _home_counts(membership),
+                depends_on=(Topic.PEOPLE, Topic.HOLDINGS, Topic.CASES),
+            ),
+            **subscriptions_home_context(request),
+            **support_home_context(request),
+        }
+        if membership.is_super_admin:
+            context["recent_events"] = AuditEvent.objects.for_activity_page(organization)[:5]
+        return context
+
+    part = org_cache.kept_part(request, "home", "portal/home.html#home", dashboard)
+    return render(request, "portal/home.html", {"home": part})
 
 
 @super_admin_required
 def activity(request: HttpRequest) -> HttpResponse:
     organization = request.organization
-    form = ActivityFilterForm(request.GET or None)
-    events = AuditEvent.objects.for_activity_page(organization)
-    if request.GET:
-        events = form.filter(events)
-    # The log only grows: page it without counting it, and list its actions from an index.
-    page = uncounted_page(events, request.GET.get("page"), ACTIVITY_PAGE_SIZE)
-    actions = distinct_values(AuditEvent, "action", organization_id=organization.pk)
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "portal/activity.html",
-        {
+
+    def log() -> dict:
+        form = ActivityFilterForm(request.GET or None)
+        events = AuditEvent.objects.for_activity_page(organization)
+        if request.GET:
+            events = form.filter(events)
+        # The log only grows: page it without counting it, and list its actions from an
+        # index.
+        page = uncounted_page(events, request.GET.get("page"), ACTIVITY_PAGE_SIZE)
+        query = request.GET.copy()
+        query.pop("page", None)
+        return {
             "form": form,
             "page": page,
-            "actions": actions,
+            "actions": distinct_values(AuditEvent, "action", organization_id=organization.pk),
             "query": query.urlencode(),
             "super_admins": Membership.objects.super_admins()
             .filter(organization=organization)
             .select_related("user"),
-        },
-    )
+        }
+
+    # Every change writes an event: the page stands until the next one.
+    part = org_cache.kept_part(request, "activity", "portal/activity.html#activity", log)
+    return render(request, "portal/activity.html", {"activity": part})
 
 
 @never_cache

@@ -266,29 +266,42 @@ def numbers(request: HttpRequest) -> HttpResponse:
     )
     form = NumberFilterForm(request.GET or None, countries=figures["countries"])
     shown = form.filter(visible)
-    context = page_decision_context(organization=request.organization)
-    page = page_by_ids(
-        shown.order_by("e164"),
-        request.GET.get("page"),
-        NUMBERS_PAGE_SIZE,
-        ids="subscription_id",
-        # Through visible_to again: a number's copied organization is never the only guard.
-        load=_visible(request, context, NUMBER_KINDS),
-        # Nothing filtered away (the form hands back the same queryset): the kept total.
-        count=figures["total"] if shown is visible else None,
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
+
+    def table() -> dict:
+        context = page_decision_context(organization=request.organization)
+        page = page_by_ids(
+            shown.order_by("e164"),
+            request.GET.get("page"),
+            NUMBERS_PAGE_SIZE,
+            ids="subscription_id",
+            # Through visible_to again: a number's copied organization is never the only guard.
+            load=_visible(request, context, NUMBER_KINDS),
+            # Nothing filtered away (the form hands back the same queryset): the kept total.
+            count=figures["total"] if shown is visible else None,
+        )
+        return {
+            "page": page,
+            "rows": _rows(page.object_list, membership=request.membership, context=context),
+            "query": _query_without_page(request),
+        }
+
     return render(
         request,
         "subscriptions/numbers.html",
         {
             "form": form,
-            "page": page,
-            "rows": _rows(page.object_list, membership=request.membership, context=context),
-            "query": query.urlencode(),
+            "query": _query_without_page(request),
+            "table": org_cache.kept_part(
+                request, "numbers", "subscriptions/numbers.html#table", table
+            ),
         },
     )
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 # Spreadsheets run cells that start with these as formulas; such values get a leading quote.
@@ -400,39 +413,40 @@ LICENSES_PAGE_SIZE = 25  # as Numbers: every row carries an assign form and its 
 
 @membership_required
 def licenses(request: HttpRequest) -> HttpResponse:
-    context = page_decision_context(organization=request.organization)
-    user_licenses = _page_of(request, [Kind.USER_LICENSE], context)
-    # Both counts the page shows, in one query, kept until the licenses held or their
-    # assignees change.
-    counts = org_cache.kept_for(
-        request.membership,
-        "licenses",
-        lambda: user_licenses.aggregate(
-            total=Count("id"), free=Count("id", filter=Q(assigned_to__isnull=True))
-        ),
-        depends_on=HOLDINGS_AND_PEOPLE,
-    )
-    page = page_by_ids(
-        user_licenses, request.GET.get("page"), LICENSES_PAGE_SIZE, count=counts["total"]
-    )
-    contact_center = _rows(
-        _page_of(request, [Kind.CONTACT_CENTER_LICENSE], context),
-        membership=request.membership,
-        context=context,
-    )
-    return render(
-        request,
-        "subscriptions/licenses.html",
-        {
+    def both_tables() -> dict:
+        context = page_decision_context(organization=request.organization)
+        user_licenses = _page_of(request, [Kind.USER_LICENSE], context)
+        # Both counts the page shows, in one query, kept until the licenses held or their
+        # assignees change.
+        counts = org_cache.kept_for(
+            request.membership,
+            "licenses",
+            lambda: user_licenses.aggregate(
+                total=Count("id"), free=Count("id", filter=Q(assigned_to__isnull=True))
+            ),
+            depends_on=HOLDINGS_AND_PEOPLE,
+        )
+        page = page_by_ids(
+            user_licenses, request.GET.get("page"), LICENSES_PAGE_SIZE, count=counts["total"]
+        )
+        return {
             "page": page,
             "user_licenses": _rows(
                 page.object_list, membership=request.membership, context=context
             ),
             "free_licenses": counts["free"],
-            "contact_center": contact_center,
+            "contact_center": _rows(
+                _page_of(request, [Kind.CONTACT_CENTER_LICENSE], context),
+                membership=request.membership,
+                context=context,
+            ),
             "super_admin_names": context.super_admin_names,
-        },
+        }
+
+    part = org_cache.kept_part(
+        request, "licenses", "subscriptions/licenses.html#licenses", both_tables
     )
+    return render(request, "subscriptions/licenses.html", {"licenses": part})
 
 
 @membership_required
@@ -494,32 +508,41 @@ def member_plans(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.membership.is_admin_or_above:
         memberships = memberships.filter(user=request.user)
     person = get_object_or_404(memberships.select_related("user"), pk=pk)
-    context = page_decision_context(organization=request.organization)
-    # Add-ons show under their lines. Kinds and their order come from the catalog's ids:
-    # no join to the catalog, and none to a parent line, which only add-ons have.
-    addons = [pk for pk, product in context.products.items() if product.kind == Kind.ADDON]
-    held = (
-        _visible(request, context, [kind for kind in Kind if kind != Kind.ADDON])
-        .filter(assigned_to_id=person.user_id)
-        .exclude(product_id__in=addons)
-        .order_by(
-            *_in_catalog_order(context.products.values(), lambda product: product.kind),
-            "phone_number__e164",
-            "id",
+
+    def plans() -> dict:
+        context = page_decision_context(organization=request.organization)
+        # Add-ons show under their lines. Kinds and their order come from the catalog's ids:
+        # no join to the catalog, and none to a parent line, which only add-ons have.
+        addons = [pk for pk, product in context.products.items() if product.kind == Kind.ADDON]
+        held = (
+            _visible(request, context, [kind for kind in Kind if kind != Kind.ADDON])
+            .filter(assigned_to_id=person.user_id)
+            .exclude(product_id__in=addons)
+            .order_by(
+                *_in_catalog_order(context.products.values(), lambda product: product.kind),
+                "phone_number__e164",
+                "id",
+            )
         )
-    )
-    rows = _rows(held, membership=request.membership, context=context)
-    addon_rows = {
-        row.subscription.pk: _rows(
-            row.subscription.line_addons, membership=request.membership, context=context
-        )
-        for row in rows
-    }
+        rows = _rows(held, membership=request.membership, context=context)
+        addon_rows = {
+            row.subscription.pk: _rows(
+                row.subscription.line_addons, membership=request.membership, context=context
+            )
+            for row in rows
+        }
+        return {
+            "person": person,
+            "rows": [(row, addon_rows[row.subscription.pk]) for row in rows],
+        }
+
     return render(
         request,
         "subscriptions/member_plans.html",
         {
             "person": person,
-            "rows": [(row, addon_rows[row.subscription.pk]) for row in rows],
+            "plans": org_cache.kept_part(
+                request, "member-plans", "subscriptions/member_plans.html#plans", plans
+            ),
         },
     )

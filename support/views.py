@@ -34,6 +34,8 @@ from support.models import Attachment, Case, Quote
 from support.selectors import case_counts, case_page, open_cancellation_case
 
 CASES_PAGE_SIZE = 25
+# What the cases pages draw: cases, their threads and states, and the names of people.
+SUPPORT_TOPICS = (Topic.CASES, Topic.PEOPLE)
 CASE_CHANNELS = (Channel.SUPPORT_CASE, Channel.ACCOUNT_MANAGER)
 # The actions a subscription's page may send to a case (the engine says which apply).
 REQUESTABLE = {
@@ -109,29 +111,40 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         request.membership,
         "support",
         lambda: case_counts(visible),
-        depends_on=(Topic.CASES, Topic.PEOPLE),
+        depends_on=SUPPORT_TOPICS,
     )
     form = CaseFilterForm(request.GET or None)
     filtered = form.filter(visible)
-    page = page_by_ids(
-        filtered.for_dashboard(),
-        request.GET.get("page"),
-        CASES_PAGE_SIZE,
-        # Nothing filtered away (the form hands back the same queryset): the page's count
-        # is the total the counts already hold.
-        count=counts["total"] if filtered is visible else None,
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
+
+    def cases() -> dict:
+        page = page_by_ids(
+            filtered.for_dashboard(),
+            request.GET.get("page"),
+            CASES_PAGE_SIZE,
+            # Nothing filtered away (the form hands back the same queryset): the page's
+            # count is the total the counts already hold.
+            count=counts["total"] if filtered is visible else None,
+        )
+        query = request.GET.copy()
+        query.pop("page", None)
+        return {"page": page, "query": query.urlencode(), "filtered": filtered_by_member}
+
+    filtered_by_member = bool(form.is_bound and any(form.data.get(f) for f in form.fields))
     return render(
         request,
         "support/dashboard.html",
         {
             "form": form,
-            "page": page,
             "counts": counts,
-            "query": query.urlencode(),
-            "filtered": bool(form.is_bound and any(form.data.get(f) for f in form.fields)),
+            "filtered": filtered_by_member,
+            # The cases and their openers' names: kept until either changes.
+            "cases": org_cache.kept_part(
+                request,
+                "support",
+                "support/dashboard.html#cases",
+                cases,
+                depends_on=SUPPORT_TOPICS,
+            ),
         },
     )
 
@@ -432,12 +445,21 @@ def _case_for(request: HttpRequest, pk: int) -> Case:
 
 
 def _case_page(request: HttpRequest, case: Case, *, reply_form=None, decline_form=None, status=200):
+    contents = case_page(case)
     return render(
         request,
         "support/case_detail.html",
         {
             "case": case,
-            **case_page(case),
+            "items": contents["items"],
+            "quotes": contents["quotes"],
+            "thread": org_cache.kept_part(
+                request,
+                "case-thread",
+                "support/case_detail.html#thread",
+                lambda: {"thread": contents["thread"]},
+                depends_on=SUPPORT_TOPICS,
+            ),
             "reply_form": reply_form or ReplyForm(),
             "decline_form": decline_form or QuoteDeclineForm(),
             "accepts_replies": case.accepts_replies(),

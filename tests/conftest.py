@@ -57,6 +57,14 @@ def _fresh_cache(db):
 
 
 @pytest.fixture
+def parts_drawn_afresh(settings):
+    """Every view draws its page afresh instead of keeping its drawn rows
+    (portal.org_cache.kept_part): for tests of what lies beneath them, the figures kept
+    and the queries of a drawing."""
+    settings.KEEP_PAGE_PARTS = False
+
+
+@pytest.fixture
 def organization(db):
     return OrganizationFactory(name="Acme Test Co")
 

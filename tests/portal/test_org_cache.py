@@ -1,9 +1,14 @@
 """Pages keep their counts (portal.org_cache) until what they count changes."""
 
+import re
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.services import invitation_create
 from portal import org_cache
@@ -29,6 +34,7 @@ from tests.factories import CaseFactory, PhoneNumberFactory, ProductFactory, Sub
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.usefixtures("parts_drawn_afresh")
 def test_home_keeps_its_counts_until_an_audited_change(
     client_for,
     organization,
@@ -55,6 +61,7 @@ def test_home_keeps_its_counts_until_an_audited_change(
     assert client.get(reverse("home")).context["pending_invitations"] == 1
 
 
+@pytest.mark.usefixtures("parts_drawn_afresh")
 def test_a_member_and_an_admin_keep_counts_of_their_own(client_for, organization, owner, member):
     PhoneNumberFactory(subscription__organization=organization, subscription__assigned_to=owner)
     as_owner = client_for(owner).get("/").context
@@ -160,6 +167,7 @@ def _listed(context):
     return context["page"].paginator.count
 
 
+@pytest.mark.usefixtures("parts_drawn_afresh")
 @pytest.mark.parametrize(
     ("name", "table", "add", "total"),
     [
@@ -425,3 +433,150 @@ def test_kept_figures_stay_true_after_every_kind_of_change(
         assert (not counted) is figures_stand, counted
     cache.clear()  # what the pages show when they count everything afresh
     assert kept == {user: _shown(client) for user, client in viewers.items()}
+
+
+# --- pages keep their drawn rows (kept parts) until the organization changes ------------
+
+CSRF_VALUE = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+# What each request draws anew: its CSP nonce, a form's key against double submission.
+PER_REQUEST = re.compile(r'(nonce|name="submission_key" value)="[^"]*"')
+
+
+def _pages(held, organization, user, owner, member) -> list[str]:
+    """The URLs of every page with a kept part that `user` may open."""
+    urls = [
+        reverse("home"),
+        reverse("numbers"),
+        reverse("numbers") + "?country=GB",
+        reverse("licenses"),
+        reverse("team"),
+        reverse("member_plans", args=[membership_of(member, organization).pk]),
+        reverse("support"),
+        reverse("case_detail", args=[held["case"].pk]),
+    ]
+    if user == owner:
+        urls.append(reverse("activity"))  # Super Admins only
+    return urls
+
+
+def _drawn(client, urls) -> dict:
+    """Each page's HTML, without what each request draws anew (its CSRF token, masked
+    afresh, and the like)."""
+    drawn = {}
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        drawn[url] = _same(response.text)
+    return drawn
+
+
+def _same(html: str) -> str:
+    return PER_REQUEST.sub(r'\1=""', CSRF_VALUE.sub("", html))
+
+
+@pytest.mark.parametrize(("name", "before", "change", "_"), CHANGES, ids=[c[0] for c in CHANGES])
+def test_kept_pages_show_every_kind_of_change_at_once(
+    settings,
+    organization,
+    owner,
+    member,
+    staff,
+    held,
+    name,
+    before,
+    change,
+    _,
+    django_capture_on_commit_callbacks,
+):
+    people = {"owner": owner, "member": member, "staff": staff}
+    with django_capture_on_commit_callbacks(execute=True):
+        before(held, organization, people)
+    viewers = {}
+    for user in (owner, member):
+        viewers[user] = Client()
+        viewers[user].force_login(user)
+        _drawn(viewers[user], _pages(held, organization, user, owner, member))  # keeps them
+    with django_capture_on_commit_callbacks(execute=True):
+        change(held, organization, people)
+    for user, client in viewers.items():
+        urls = _pages(held, organization, user, owner, member)
+        kept = _drawn(client, urls)
+        settings.KEEP_PAGE_PARTS = False
+        assert kept == _drawn(client, urls)  # as drawn afresh
+        settings.KEEP_PAGE_PARTS = True
+
+
+def test_a_second_view_reads_no_rows(
+    client_for, organization, owner, django_assert_max_num_queries
+):
+    for _ in range(3):
+        PhoneNumberFactory(subscription__organization=organization)
+    client = client_for(owner)
+    first = client.get(reverse("numbers"))
+    with django_assert_max_num_queries(40) as second:
+        again = client.get(reverse("numbers"))
+    assert not [q for q in second.captured_queries if "subscriptions_subscription" in q["sql"]]
+    assert _same(again.text) == _same(first.text)
+
+
+def test_a_kept_part_carries_the_token_of_whoever_views_it(organization, owner):
+    license = SubscriptionFactory(
+        organization=organization, product=ProductFactory(user_license=True)
+    )
+    sessions = []
+    for _ in range(2):  # two browsers of one Super Admin: one session and token each
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(owner)
+        sessions.append(client)
+    _first, second = (client.get(reverse("licenses")).text for client in sessions)
+    assert "kept-part-csrf-hole" not in second
+    # The second view came from the part the first one kept, yet its forms post.
+    action = reverse("assign_license", args=[license.pk])
+    token = re.search(
+        rf'action="{action}">\s*<input type="hidden" name="csrfmiddlewaretoken" '
+        r'value="([^"]+)"',
+        second,
+    )[1]
+    assert sessions[1].post(action, {"csrfmiddlewaretoken": token, "email": ""}).status_code == 302
+    assert sessions[0].post(action, {"csrfmiddlewaretoken": "x" * 64, "email": ""}).status_code == (
+        403
+    )
+
+
+def test_data_cannot_spell_the_token_hole(client_for, organization, owner):
+    hole = '<input type="hidden" name="csrfmiddlewaretoken" value="kept-part-csrf-hole">'
+    SubscriptionFactory(
+        organization=organization, product=ProductFactory(user_license=True), label=hole
+    )
+    client = client_for(owner)
+    client.get(reverse("licenses"))
+    kept = client.get(reverse("licenses")).text
+    assert "&lt;input type=&quot;hidden&quot;" in kept  # the label, escaped
+    assert hole not in kept and "kept-part-csrf-hole</" not in kept
+
+
+def test_a_member_never_sees_a_part_kept_for_someone_else(client_for, organization, owner, member):
+    theirs = PhoneNumberFactory(
+        subscription__organization=organization, subscription__assigned_to=member
+    )
+    others = PhoneNumberFactory(subscription__organization=organization)
+    as_owner = client_for(owner).get(reverse("numbers")).text
+    assert theirs.e164 in as_owner and others.e164 in as_owner
+    as_member = Client()
+    as_member.force_login(member)
+    shown = as_member.get(reverse("numbers")).text
+    assert theirs.e164 in shown and others.e164 not in shown
+
+
+def test_a_part_kept_yesterday_is_drawn_again_today(client_for, organization, owner):
+    late = timezone.now().replace(hour=23, minute=59)
+    with time_machine.travel(late, tick=False):
+        product = PhoneNumberFactory(subscription__organization=organization).subscription.product
+        client = client_for(owner)
+        client.get(reverse("numbers"))
+        added = PhoneNumberFactory(  # without an audit (and with no new product, which would)
+            subscription__organization=organization, subscription__product=product
+        )
+        assert added.e164 not in client.get(reverse("numbers")).text  # kept (up to a minute)
+    with time_machine.travel(late + timedelta(minutes=2), tick=False):  # the next day
+        assert added.e164 in client.get(reverse("numbers")).text
