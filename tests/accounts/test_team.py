@@ -3,12 +3,14 @@
 import re
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Invitation, Membership, Role
 from portal.models import AuditEvent
-from tests.conftest import membership_of
+from tests.conftest import membership_of, reauthenticate
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -330,3 +332,26 @@ def test_member_controls_draw_what_the_template_drew(organization, rf):
         RequestContext(request, {"a": member, "b": member})
     )
     assert len(set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page))) == 1
+
+
+def test_a_new_primary_email_is_audited_and_shown_on_a_kept_accounts_page(
+    client_for, organization, owner, member, django_capture_on_commit_callbacks
+):
+    viewer = client_for(owner)
+    assert "member@test.example" in viewer.get(reverse("team")).text  # now kept
+    EmailAddress.objects.create(user=member, email="mia@new.example", verified=True)
+    as_member = Client()
+    as_member.force_login(member)
+    reauthenticate(as_member)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_member.post(
+            reverse("account_email"), {"action_primary": "", "email": "mia@new.example"}
+        )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="account.email_changed", organization=organization)
+    assert (event.before, event.after) == (
+        {"email": "member@test.example"},
+        {"email": "mia@new.example"},
+    )
+    shown = viewer.get(reverse("team")).text
+    assert "mia@new.example" in shown and "member@test.example" not in shown
