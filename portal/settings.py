@@ -129,6 +129,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "portal_cache",
+            # Past MAX_ENTRIES a write culls a third of the entries, whatever they are
+            # (rate-limit counters too): room for the pages' kept parts (a minute each).
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
     }
 # List pages keep their drawn rows in the cache until the organization changes

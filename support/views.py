@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -445,25 +446,35 @@ def _case_for(request: HttpRequest, pk: int) -> Case:
 
 
 def _case_page(request: HttpRequest, case: Case, *, reply_form=None, decline_form=None, status=200):
-    contents = case_page(case)
+    def shown() -> dict:
+        return {
+            "case": case,
+            **case_page(case),
+            "decline_form": decline_form or QuoteDeclineForm(),
+            "today": timezone.localdate(),
+        }
+
+    if decline_form is None:
+        # The case, its quotes and its thread. Its subscriptions are named by their
+        # numbers, hence holdings too. (The reply form stays out: each view draws its
+        # own key against double submission.)
+        case_shown = org_cache.kept_part(
+            request,
+            "case",
+            "support/case_detail.html#case",
+            shown,
+            depends_on=(*SUPPORT_TOPICS, Topic.HOLDINGS),
+        )
+    else:  # a quote declined without a reason: its errors, for this answer only
+        case_shown = render_to_string("support/case_detail.html#case", shown(), request=request)
     return render(
         request,
         "support/case_detail.html",
         {
             "case": case,
-            "items": contents["items"],
-            "quotes": contents["quotes"],
-            "thread": org_cache.kept_part(
-                request,
-                "case-thread",
-                "support/case_detail.html#thread",
-                lambda: {"thread": contents["thread"]},
-                depends_on=SUPPORT_TOPICS,
-            ),
+            "case_shown": case_shown,
             "reply_form": reply_form or ReplyForm(),
-            "decline_form": decline_form or QuoteDeclineForm(),
             "accepts_replies": case.accepts_replies(),
-            "today": timezone.localdate(),
         },
         status=status,
     )

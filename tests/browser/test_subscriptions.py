@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from portal.audit import audit_record
 from subscriptions.demo import ACME_NUMBERS
 from subscriptions.models import Product, Subscription
 from subscriptions.policy import APP_STORE_STEPS
@@ -116,13 +117,17 @@ def test_i8_an_app_store_line_shows_the_app_store_steps(page, demo, sign_in):
 
     # I8: an add-on bought in the App Store is cancelled there, never with a portal button.
     app_store_line = Subscription.objects.get(phone_number__e164=APP_STORE_LINE)
-    Subscription.objects.create(
+    bought = Subscription.objects.create(
         organization=app_store_line.organization,
         product=Product.objects.get(name="Text Archive"),
         parent=app_store_line,
         purchase_channel=Subscription.PurchaseChannel.APP_STORE,
         term_start=app_store_line.term_start,
         term_end=app_store_line.term_end,
+    )
+    # Recorded as staff adding it in the admin would be: pages drop what they kept.
+    audit_record(
+        action="admin.subscription_added", organization=app_store_line.organization, target=bought
     )
     page.reload()
     addons = line.get_by_role("region", name=re.compile(r"^Add-ons of"))
