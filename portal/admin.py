@@ -1,6 +1,7 @@
 """Staff see the audit log read-only; other admins record their changes in it."""
 
 from django.contrib import admin
+from django.db import transaction
 
 from portal.audit import audit_record
 from portal.http import client_ip
@@ -49,6 +50,7 @@ class AuditedAdmin(admin.ModelAdmin):
             ip_address=client_ip(request),
         )
 
+    @transaction.atomic  # pages drop what they kept once the row is gone, not before
     def delete_model(self, request, obj):
         audit_record(
             action=f"admin.{obj._meta.model_name}_deleted",

@@ -25,8 +25,7 @@ def audit_record(
     ip_address: str | None = None,
     changed: Iterable[Topic] = EVERY_TOPIC,
 ) -> AuditEvent:
-    org_cache.mark_changed(organization.pk if organization is not None else None, topics=changed)
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         action=action,
         organization=organization,
         actor=actor if actor is not None and actor.is_authenticated else None,
@@ -38,3 +37,7 @@ def audit_record(
         after=after or {},
         ip_address=ip_address,
     )
+    # After the event is written: outside a transaction the mark takes effect at once,
+    # and a page drawn in between must not be kept without the event.
+    org_cache.mark_changed(organization.pk if organization is not None else None, topics=changed)
+    return event

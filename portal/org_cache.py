@@ -26,6 +26,7 @@ changes:
 """
 
 import hashlib
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from enum import StrEnum
@@ -115,11 +116,12 @@ def kept(
     compute: Callable[[], object],
     *,
     depends_on: Iterable[Topic] = EVERY_TOPIC,
+    may_store: Callable[[], bool] = lambda: True,
 ):
     """`compute()` for this organization and viewpoint (which figures, as whom: a role's
     "home:admin", one member's "numbers:member-7", or "decision-context"), or what it
     gave before if none of the topics it `depends_on` has changed since. What it returns
-    must pickle."""
+    must pickle. A new result is stored only if `may_store()` says so."""
     keys = [
         *(_token_key(organization_id, topic) for topic in sorted(set(depends_on))),
         _token_key(None),
@@ -139,9 +141,26 @@ def kept(
     if stored is not None and stored[0] == tokens:
         return stored[1]
     figures = compute()
-    cache.set(figures_key, (tokens, figures), KEEP_SECONDS)
+    if may_store():
+        cache.set(figures_key, (tokens, figures), KEEP_SECONDS)
     return figures
 
+
+def _may_store_a_part(membership_id: int) -> bool:
+    key = f"parts-kept:{membership_id}:{int(time.time() // 60)}"
+    cache.add(key, 0, 2 * 60)
+    try:
+        return cache.incr(key) <= PARTS_KEPT_PER_MINUTE
+    except ValueError:  # evicted between add and incr: count from here
+        cache.set(key, 1, 2 * 60)
+        return True
+
+
+# How many parts one member's views may store in a minute: past it they are drawn and
+# not kept. Each URL (any query string) is a part of its own, so without a bound one
+# member could fill the cache with parts of made-up URLs; a person browsing stays far
+# below it.
+PARTS_KEPT_PER_MINUTE = 30
 
 # A kept part is drawn with this in place of the CSRF token; on every view the requester's
 # own token's hidden field replaces the hole's, whose markup escaped data (a label, a
@@ -168,8 +187,9 @@ def kept_part(
 
     Per membership, as what a member sees and may do is theirs; per day, as decisions
     read the date. A member who goes back to a list after looking at one of its rows
-    finds it drawn. Each part expires after `KEEP_SECONDS`, so a member can make the
-    cache hold no more parts than the server can draw for them in that time."""
+    finds it drawn. Each part expires after `KEEP_SECONDS`, and a member's views store
+    no more than `PARTS_KEPT_PER_MINUTE` parts a minute (past that, pages are drawn
+    and not kept), so the parts in the cache stay within what members really browse."""
     membership = request.membership
     url = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
     viewpoint = f"part:{part}:{membership.pk}:{timezone.localdate().isoformat()}:{url}"
@@ -180,7 +200,13 @@ def kept_part(
         )
 
     if settings.KEEP_PAGE_PARTS:
-        html = kept(membership.organization_id, viewpoint, draw, depends_on=depends_on)
+        html = kept(
+            membership.organization_id,
+            viewpoint,
+            draw,
+            depends_on=depends_on,
+            may_store=lambda: _may_store_a_part(membership.pk),
+        )
     else:
         html = draw()
     return mark_safe(  # noqa: S308 (drawn by the template, which escaped what it drew)
