@@ -593,13 +593,16 @@ def test_a_part_kept_yesterday_is_drawn_again_today(client_for, organization, ow
     with time_machine.travel(late, tick=False):
         product = PhoneNumberFactory(subscription__organization=organization).subscription.product
         client = client_for(owner)
-        client.get(reverse("numbers"))
+        # Filtered, so counted afresh: the total Numbers keeps (for a minute, in real time
+        # with Redis) is not what this test is about.
+        numbers = reverse("numbers") + "?assignment=unassigned"
+        client.get(numbers)
         added = PhoneNumberFactory(  # without an audit (and with no new product, which would)
             subscription__organization=organization, subscription__product=product
         )
-        assert added.e164 not in client.get(reverse("numbers")).text  # kept (up to a minute)
+        assert added.e164 not in client.get(numbers).text  # kept (up to a minute)
     with time_machine.travel(late + timedelta(minutes=2), tick=False):  # the next day
-        assert added.e164 in client.get(reverse("numbers")).text
+        assert added.e164 in client.get(numbers).text
 
 
 def test_a_member_keeps_a_bounded_number_of_parts_a_minute(client_for, organization, owner):
