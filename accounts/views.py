@@ -18,6 +18,7 @@ from portal import org_cache
 from portal.errors import ActionRefused
 from portal.http import client_ip
 from portal.org_cache import Topic
+from portal.paging import query_without_page
 
 TEAM_PAGE_SIZE = 50
 
@@ -36,9 +37,11 @@ def _team_context(request: HttpRequest, invite_form: InviteForm) -> dict:
         if role in Role.values:
             found = found.filter(role=role)
         page = Paginator(found, TEAM_PAGE_SIZE).get_page(request.GET.get("page"))
-        query = request.GET.copy()
-        query.pop("page", None)
-        return {"members": page.object_list, "page": page, "query": query.urlencode()}
+        return {
+            "members": page.object_list,
+            "page": page,
+            "query": query_without_page(request),
+        }
 
     invitations = (
         Invitation.objects.usable().filter(organization=organization).select_related("invited_by")

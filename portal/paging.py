@@ -6,6 +6,8 @@
 - `page_by_ids`: a counted page that sorts only the matching rows' ids, then loads the
   page's rows with their joins (sorting every full row with its joins costs far more);
   the ids may be another model's, loaded by another queryset.
+- `query_without_page`: a request's query string without its page number, for the
+  pagination links (`portal/pagination.html`) and exports to carry the filters.
 - `distinct_values`: the distinct values of one column within an organization, read
   by probing an index once per value (a "loose index scan", written as a recursive
   query that PostgreSQL and SQLite both run) instead of reading every row.
@@ -82,6 +84,13 @@ def page_by_ids(
     # A row deleted between the two reads is left out rather than failing the page.
     page.object_list = [loaded[pk] for pk in page.object_list if pk in loaded]
     return page
+
+
+def query_without_page(request) -> str:
+    """The request's query string (its filters) without `page`."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 def distinct_values(model, column: str, *, organization_id: int) -> list:

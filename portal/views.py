@@ -13,7 +13,7 @@ from portal import org_cache
 from portal.forms import ActivityFilterForm
 from portal.models import AuditEvent
 from portal.org_cache import Topic
-from portal.paging import distinct_values, uncounted_page
+from portal.paging import distinct_values, query_without_page, uncounted_page
 from subscriptions.views import home_context as subscriptions_home_context
 from subscriptions.views import home_counts as subscriptions_home_counts
 from support.selectors import home_context as support_home_context
@@ -76,13 +76,11 @@ def activity(request: HttpRequest) -> HttpResponse:
         # The log only grows: page it without counting it, and list its actions from an
         # index.
         page = uncounted_page(events, request.GET.get("page"), ACTIVITY_PAGE_SIZE)
-        query = request.GET.copy()
-        query.pop("page", None)
         return {
             "form": form,
             "page": page,
             "actions": distinct_values(AuditEvent, "action", organization_id=organization.pk),
-            "query": query.urlencode(),
+            "query": query_without_page(request),
             "super_admins": Membership.objects.super_admins()
             .filter(organization=organization)
             .select_related("user"),

@@ -14,7 +14,7 @@ from accounts.access import membership_required
 from accounts.models import Membership
 from portal import org_cache
 from portal.org_cache import Topic
-from portal.paging import distinct_values, page_by_ids
+from portal.paging import distinct_values, page_by_ids, query_without_page
 from subscriptions.forms import NumberFilterForm
 from subscriptions.models import PhoneNumber, Product, Subscription, prefetch_line_addons
 from subscriptions.policy import NUMBER_KINDS, Action, Decision, Setting
@@ -266,6 +266,7 @@ def numbers(request: HttpRequest) -> HttpResponse:
     )
     form = NumberFilterForm(request.GET or None, countries=figures["countries"])
     shown = form.filter(visible)
+    query = query_without_page(request)  # the filters, for the pagination and the export
 
     def table() -> dict:
         context = page_decision_context(organization=request.organization)
@@ -282,7 +283,7 @@ def numbers(request: HttpRequest) -> HttpResponse:
         return {
             "page": page,
             "rows": _rows(page.object_list, membership=request.membership, context=context),
-            "query": _query_without_page(request),
+            "query": query,
         }
 
     return render(
@@ -290,18 +291,12 @@ def numbers(request: HttpRequest) -> HttpResponse:
         "subscriptions/numbers.html",
         {
             "form": form,
-            "query": _query_without_page(request),
+            "query": query,
             "table": org_cache.kept_part(
                 request, "numbers", "subscriptions/numbers.html#table", table
             ),
         },
     )
-
-
-def _query_without_page(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 # Spreadsheets run cells that start with these as formulas; such values get a leading quote.

@@ -17,7 +17,7 @@ from portal import org_cache
 from portal.errors import ActionRefused
 from portal.http import client_ip
 from portal.org_cache import Topic
-from portal.paging import page_by_ids
+from portal.paging import page_by_ids, query_without_page
 from subscriptions.models import Product, Subscription
 from subscriptions.policy import Action, Channel, Decision
 from subscriptions.selectors import decision_for, page_decision_context
@@ -126,9 +126,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             # count is the total the counts already hold.
             count=counts["total"] if filtered is visible else None,
         )
-        query = request.GET.copy()
-        query.pop("page", None)
-        return {"page": page, "query": query.urlencode(), "filtered": filtered_by_member}
+        return {
+            "page": page,
+            "query": query_without_page(request),
+            "filtered": filtered_by_member,
+        }
 
     filtered_by_member = bool(form.is_bound and any(form.data.get(f) for f in form.fields))
     return render(
