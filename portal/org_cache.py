@@ -40,6 +40,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from portal.counting import count_one
+
 KEEP_SECONDS = 60
 TOKEN_SECONDS = 24 * 60 * 60  # longer than anything kept with it
 _EVERYONE = "all"
@@ -147,13 +149,8 @@ def kept(
 
 
 def _may_store_a_part(membership_id: int) -> bool:
-    key = f"parts-kept:{membership_id}:{int(time.time() // 60)}"
-    cache.add(key, 0, 2 * 60)
-    try:
-        return cache.incr(key) <= PARTS_KEPT_PER_MINUTE
-    except ValueError:  # evicted between add and incr: count from here
-        cache.set(key, 1, 2 * 60)
-        return True
+    minute = int(time.time() // 60)
+    return count_one(f"parts-kept:{membership_id}:{minute}", 2 * 60) <= PARTS_KEPT_PER_MINUTE
 
 
 # How many parts one member's views may store in a minute: past it they are drawn and
@@ -179,11 +176,13 @@ def kept_part(
     context: Callable[[], dict],
     *,
     depends_on: Iterable[Topic] = EVERY_TOPIC,
+    keep: bool = True,
 ) -> SafeString:
     """The HTML of `template_name` (a page's part that reads and draws many rows) drawn
     from `context()`, or as it was drawn before for the same member at the same URL (its
     filters and page number) on the same day, if nothing of the organization it
-    `depends_on` (by default anything) has changed since.
+    `depends_on` (by default anything) has changed since. `keep=False` draws it for this
+    answer only (a form in it showing a POST's errors).
 
     Per membership, as what a member sees and may do is theirs; per day, as decisions
     read the date. A member who goes back to a list after looking at one of its rows
@@ -199,7 +198,7 @@ def kept_part(
             template_name, {**context(), "csrf_token": _CSRF_HOLE}, request=request
         )
 
-    if settings.KEEP_PAGE_PARTS:
+    if keep and settings.KEEP_PAGE_PARTS:
         html = kept(
             membership.organization_id,
             viewpoint,

@@ -7,13 +7,13 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import membership_required
 from portal import org_cache
+from portal.counting import count_one
 from portal.errors import ActionRefused
 from portal.http import client_ip
 from portal.org_cache import Topic
@@ -92,12 +92,7 @@ def _too_many_cases(request: HttpRequest) -> HttpResponse | None:
 
 
 def _count_case(request: HttpRequest) -> None:
-    key = _rate_key(request)
-    cache.add(key, 0, timeout=3600 + 60)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600 + 60)
+    count_one(_rate_key(request), 3600 + 60)
 
 
 # --- the dashboard -----------------------------------------------------------------------
@@ -456,19 +451,18 @@ def _case_page(request: HttpRequest, case: Case, *, reply_form=None, decline_for
             "today": timezone.localdate(),
         }
 
-    if decline_form is None:
-        # The case, its quotes and its thread. Its subscriptions are named by their
-        # numbers, hence holdings too. (The reply form stays out: each view draws its
-        # own key against double submission.)
-        case_shown = org_cache.kept_part(
-            request,
-            "case",
-            "support/case_detail.html#case",
-            shown,
-            depends_on=(*SUPPORT_TOPICS, Topic.HOLDINGS),
-        )
-    else:  # a quote declined without a reason: its errors, for this answer only
-        case_shown = render_to_string("support/case_detail.html#case", shown(), request=request)
+    # The case, its quotes and its thread. Its subscriptions are named by their numbers,
+    # hence holdings too. (The reply form stays out: each view draws its own key against
+    # double submission.) A quote declined without a reason shows its errors, drawn for
+    # this answer only.
+    case_shown = org_cache.kept_part(
+        request,
+        "case",
+        "support/case_detail.html#case",
+        shown,
+        depends_on=(*SUPPORT_TOPICS, Topic.HOLDINGS),
+        keep=decline_form is None,
+    )
     return render(
         request,
         "support/case_detail.html",
