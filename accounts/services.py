@@ -6,9 +6,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Invitation, Membership, Organization, Role, User
+from portal import org_cache
 from portal.audit import audit_record
 from portal.emails import email_send_on_commit
 from portal.errors import ActionRefused
+from portal.org_cache import Topic
 
 
 def _lock_organization(organization: Organization) -> Organization:
@@ -245,3 +247,25 @@ def organization_set_require_mfa(
         context={"organization": organization, "actor": actor, "on": on},
     )
     return organization
+
+
+@transaction.atomic
+def user_email_changed(*, user: User, before: str, after: str, ip_address=None) -> None:
+    """Record a new primary e-mail address (changed on allauth's e-mail page) in the audit
+    log of each organization the user belongs to; that also tells the pages that show it
+    (Accounts, kept in `portal.org_cache`) that it changed. Staff are named on
+    organizations' pages without being members (an account manager, a case's handler):
+    every organization's pages draw them again."""
+    if user.is_staff:
+        org_cache.mark_changed(None)
+    for membership in user.memberships.select_related("organization"):
+        audit_record(
+            action="account.email_changed",
+            organization=membership.organization,
+            actor=user,
+            target=user,
+            before={"email": before} if before else {},
+            after={"email": after},
+            ip_address=ip_address,
+            changed=[Topic.PEOPLE],
+        )
