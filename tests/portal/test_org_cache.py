@@ -413,6 +413,24 @@ CHANGES = [
 ]
 
 
+def _viewed_before_and_after(held, organization, people, before, change, *, view, commits):
+    """Make what comes `before`, have the owner (an organization-wide viewpoint) and the
+    member (a Member's own) each `view` the pages on a client of their own, then make the
+    `change`, audited; each step committed. The signed-in clients, by user."""
+    with commits(execute=True):
+        before(held, organization, people)
+    viewers = {}
+    for user in (people["owner"], people["member"]):
+        viewers[user] = Client()
+        viewers[user].force_login(user)
+        view(user, viewers[user])
+    events = AuditEvent.objects.count()
+    with commits(execute=True):
+        change(held, organization, people)
+    assert AuditEvent.objects.count() > events  # a change was made, and audited
+    return viewers
+
+
 @pytest.mark.parametrize(
     ("name", "before", "change", "figures_stand"), CHANGES, ids=[c[0] for c in CHANGES]
 )
@@ -429,18 +447,15 @@ def test_kept_figures_stay_true_after_every_kind_of_change(
     django_assert_max_num_queries,
     django_capture_on_commit_callbacks,
 ):
-    people = {"owner": owner, "member": member, "staff": staff}
-    with django_capture_on_commit_callbacks(execute=True):
-        before(held, organization, people)
-    viewers = {}
-    for user in (owner, member):  # an organization-wide viewpoint and a Member's own
-        viewers[user] = Client()
-        viewers[user].force_login(user)
-        _shown(viewers[user])  # keeps every figure
-    events = AuditEvent.objects.count()
-    with django_capture_on_commit_callbacks(execute=True):
-        change(held, organization, people)
-    assert AuditEvent.objects.count() > events  # a change was made, and audited
+    viewers = _viewed_before_and_after(
+        held,
+        organization,
+        {"owner": owner, "member": member, "staff": staff},
+        before,
+        change,
+        view=lambda user, client: _shown(client),  # keeps every figure
+        commits=django_capture_on_commit_callbacks,
+    )
     kept = {}
     for user, client in viewers.items():
         with django_assert_max_num_queries(200) as viewed:
@@ -509,16 +524,16 @@ def test_kept_pages_show_every_kind_of_change_at_once(
     _,
     django_capture_on_commit_callbacks,
 ):
-    people = {"owner": owner, "member": member, "staff": staff}
-    with django_capture_on_commit_callbacks(execute=True):
-        before(held, organization, people)
-    viewers = {}
-    for user in (owner, member):
-        viewers[user] = Client()
-        viewers[user].force_login(user)
-        _drawn(viewers[user], _pages(held, organization, user, owner, member))  # keeps them
-    with django_capture_on_commit_callbacks(execute=True):
-        change(held, organization, people)
+    viewers = _viewed_before_and_after(
+        held,
+        organization,
+        {"owner": owner, "member": member, "staff": staff},
+        before,
+        change,
+        # Keeps every page's part.
+        view=lambda user, client: _drawn(client, _pages(held, organization, user, owner, member)),
+        commits=django_capture_on_commit_callbacks,
+    )
     for user, client in viewers.items():
         urls = _pages(held, organization, user, owner, member)
         kept = _drawn(client, urls)
