@@ -41,7 +41,6 @@ from tests.factories import CaseFactory, PhoneNumberFactory, ProductFactory, Sub
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.usefixtures("parts_drawn_afresh")
 def test_home_keeps_its_counts_until_an_audited_change(
     client_for,
     organization,
@@ -68,7 +67,7 @@ def test_home_keeps_its_counts_until_an_audited_change(
     assert client.get(reverse("home")).context["pending_invitations"] == 1
 
 
-@pytest.mark.usefixtures("parts_drawn_afresh")
+@pytest.mark.usefixtures("parts_drawn_afresh")  # reads the figures from each view
 def test_a_member_and_an_admin_keep_counts_of_their_own(client_for, organization, owner, member):
     PhoneNumberFactory(subscription__organization=organization, subscription__assigned_to=owner)
     as_owner = client_for(owner).get("/").context
@@ -174,7 +173,6 @@ def _listed(context):
     return context["page"].paginator.count
 
 
-@pytest.mark.usefixtures("parts_drawn_afresh")
 @pytest.mark.parametrize(
     ("name", "table", "add", "total"),
     [

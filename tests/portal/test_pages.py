@@ -99,7 +99,6 @@ def test_activity_with_reversed_dates_says_so(client_for, owner):
     assert "The end date comes before the start date" in response.content.decode()
 
 
-@pytest.mark.usefixtures("parts_drawn_afresh")
 def test_activity_pages_and_keeps_a_constant_number_of_queries(
     client_for, organization, owner, django_assert_max_num_queries
 ):

@@ -29,7 +29,6 @@ def _reads(captured, table: str) -> list[str]:
     return [q["sql"] for q in captured.captured_queries if f'FROM "{table}"' in q["sql"]]
 
 
-@pytest.mark.usefixtures("parts_drawn_afresh")
 def test_a_pages_second_view_reads_no_catalog_and_no_super_admins(
     client_for, organization, owner, django_assert_max_num_queries
 ):

@@ -390,7 +390,6 @@ def test_page_relations_take_products_from_the_catalog_instead_of_joining_them(
         )
 
 
-@pytest.mark.usefixtures("parts_drawn_afresh")
 def test_pages_of_licenses_and_plans_skip_the_add_on_query_that_only_lines_need(
     client_for, organization, owner, django_assert_max_num_queries
 ):

@@ -69,7 +69,6 @@ def test_a5_only_super_admins_are_offered_license_cancellation(
     assert owner.display_name in as_admin
 
 
-@pytest.mark.usefixtures("parts_drawn_afresh")
 def test_licenses_counts_the_live_licenses_and_those_assigned_to_nobody(
     client_for,
     organization,
@@ -387,7 +386,6 @@ PAGES = [
 ]
 
 
-@pytest.mark.usefixtures("parts_drawn_afresh")
 @pytest.mark.parametrize("name", PAGES)
 def test_pages_run_a_constant_number_of_queries(
     client_for, organization, owner, member, name, django_assert_max_num_queries

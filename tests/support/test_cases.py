@@ -110,7 +110,6 @@ def test_the_dashboard_pages_and_keeps_a_constant_number_of_queries(
     assert len(response.context["page"]) == 25
 
 
-@pytest.mark.usefixtures("parts_drawn_afresh")
 def test_the_dashboard_counts_what_it_lists_with_one_count_when_nothing_is_filtered(
     client_for, owner, member, organization, django_assert_max_num_queries
 ):
