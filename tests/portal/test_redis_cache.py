@@ -1,9 +1,11 @@
-"""The Redis cache keeps one client per connection pool."""
+"""The Redis cache keeps one client per connection pool; PostgreSQL keeps repeated plans."""
 
 import os
 
 import pytest
+from django.db import connection
 
+from accounts.models import Membership
 from portal.redis_cache import RedisCache
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -36,3 +38,20 @@ def test_the_reused_client_reads_writes_and_counts():
     assert cache.incr("redis-cache-count") == 2
     cache.delete_many(["redis-cache-test", "redis-cache-count"])
     assert cache.get_many(["redis-cache-test", "redis-cache-count"]) == {}
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+def test_postgresql_prepares_a_query_the_portal_repeats(member):
+    # An order no other test asks for: its statement is this test's own.
+    order = 'ORDER BY "accounts_membership"."created_at" DESC, "accounts_membership"."id" DESC'
+
+    def prepared() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return any(order in statement for (statement,) in cursor.fetchall())
+
+    assert not prepared()
+    for _ in range(3):
+        list(Membership.objects.filter(user=member).order_by("-created_at", "-id"))
+    assert prepared()
