@@ -51,9 +51,14 @@ SETTINGS_ONLY = (Topic.SETTINGS,)
 def lock_for_decision(subscription: Subscription) -> Subscription:
     """Lock the row, then load it with everything the engine reads (a join can't be locked
     on PostgreSQL's nullable side, so the lock and the read are two queries, and a line's
-    add-ons a third). Every service that decides again under the lock starts here."""
+    add-ons a third). Every service that decides again under the lock starts here. The
+    organization comes with it: the audit event and the e-mail name it."""
     Subscription.objects.select_for_update().filter(pk=subscription.pk).values_list("pk").get()
-    locked = Subscription.objects.with_page_relations().get(pk=subscription.pk)
+    locked = (
+        Subscription.objects.with_page_relations()
+        .select_related("organization")
+        .get(pk=subscription.pk)
+    )
     prefetch_line_addons([locked])
     return locked
 
