@@ -24,7 +24,11 @@ def help_index(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     context = {"query": query}
     if query:
-        results = HelpArticle.objects.published().only("title", "slug", "summary").search(query)
+        # Read once, as a list: a help center's matches are tens of articles, and paging
+        # the query would run the full-text search twice (the count, then the page).
+        results = list(
+            HelpArticle.objects.published().only("title", "slug", "summary").search(query)
+        )
         context["page"] = Paginator(results, RESULTS_PAGE_SIZE).get_page(request.GET.get("page"))
         context["pager_query"] = urlencode({"q": query})
     else:
