@@ -4,6 +4,7 @@ from functools import lru_cache
 
 from django import template
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from accounts.models import Role
@@ -55,4 +56,31 @@ def member_controls(context, member) -> str:
         pk=member.pk,
         name=name,
         options=role_options(member.role),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def member_row(context, member) -> SafeString:
+    """One member's row of the Accounts table: a template drew it in about half the page's
+    time, looking up and escaping each cell's value on 50 rows."""
+    viewer = context["membership"]
+    user = member.user
+    yours = member.user_id == context["user"].pk
+    plans = ""
+    if viewer.is_admin_or_above or yours:
+        plans = format_html(
+            '<a href="{}" aria-label="Plans of {}">Plans</a>',
+            row_url("member_plans", member.pk),
+            user.display_name,
+        )
+    return format_html(
+        "<tr><td>{name}{you}</td><td>{email}</td><td>{role}</td><td>{plans}</td>{manage}</tr>",
+        name=user.full_name or "—",
+        you=mark_safe(' <span class="badge">you</span>') if yours else "",
+        email=user.email,
+        role=member.get_role_display(),
+        plans=plans,
+        manage=format_html("<td>{}</td>", member_controls(context, member))
+        if viewer.is_super_admin
+        else "",
     )

@@ -15,16 +15,18 @@ from subscriptions.policy import Action, HelpTopic
 from subscriptions.templatetags import decisions
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
-# Every URL name the portal's templates give to row_url, and those the Accounts rows'
-# `{% member_controls %}` gives it (accounts/templatetags/roles.py).
+# Every URL name the portal's templates give to row_url, and those the tags that draw
+# rows in Python give it (accounts/templatetags/roles.py, subscriptions/templatetags/).
 NAMES = sorted(
     {
         name
         for template in TEMPLATES.rglob("*.html")
         for name in re.findall(r"\{% row_url '(\w+)'", template.read_text())
     }
-    # The names the row-drawing tags give it: member_controls, decisions_list.
-    | {"member_change_role", "member_remove", "case_request", "help_article"}
+    # The names the row-drawing tags give it: member_controls and member_row, number_row
+    # and license_row, decisions_list.
+    | {"member_change_role", "member_remove", "member_plans", "case_request", "help_article"}
+    | {"number_detail", "assign_license"}
     | {name for name, _ in decisions._PAGES.values()}
     | set(decisions._POSTS.values())
 )
