@@ -118,14 +118,17 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and envbool(
     "DATABASE_PREPARED_STATEMENTS", "true"
 ):
-    # Parameters bound by the server, and each query PostgreSQL has seen twice on a
-    # connection prepared: its plan is kept. Planning the pages' wide joins costs the
-    # database several times what running them does. Django leaves both off for
-    # connection poolers in transaction mode (PgBouncer's default), which cannot keep
-    # a prepared statement: set DATABASE_PREPARED_STATEMENTS=false behind one.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True, prepare_threshold=2
-    )
+    # The server binds the parameters, and psycopg prepares a query the third time a
+    # connection runs it: PostgreSQL parses it no more, and plans it no more once a
+    # plan for any parameters costs no more than those it made for the values. Planning
+    # the pages' wide joins cost the database several times what running them did, so
+    # this pays with persistent connections (DATABASE_CONN_MAX_AGE). Django leaves both
+    # off by default; a connection pooler in transaction mode (PgBouncer's default)
+    # cannot keep prepared statements: set DATABASE_PREPARED_STATEMENTS=false behind
+    # one. What DATABASE_URL sets itself (?prepare_threshold=...) wins.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options.setdefault("server_side_binding", True)
+    options.setdefault("prepare_threshold", 2)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # allauth's rate limits count in the cache, so it must be shared by every process:
