@@ -19,6 +19,14 @@ from subscriptions.templatetags.decisions import decisions_list, state_badge
 register = template.Library()
 
 
+class _NoNumber:
+    e164 = country = ""
+    inbound_recording = False
+
+
+_NO_NUMBER = _NoNumber()
+
+
 def _assignee(subscription, nobody: str) -> str:
     assignee = subscription.assigned_to
     return (assignee.display_name if assignee is not None else "") or nobody
@@ -28,7 +36,9 @@ def _assignee(subscription, nobody: str) -> str:
 def number_row(context, row) -> SafeString:
     """One number's row of the Numbers table."""
     s = row.subscription
-    number = s.number
+    # A row has its number; a template would draw a number missing from the data (a
+    # product changed to another kind in admin) as empty cells, and so does this tag.
+    number = s.number or _NO_NUMBER
     return format_html(
         "<tr>"
         '<td><a href="{url}">{e164}</a><small class="d-block muted">{country} · {kind}</small></td>'
@@ -42,7 +52,7 @@ def number_row(context, row) -> SafeString:
         url=row_url("number_detail", s.pk),
         e164=number.e164,
         country=number.country,
-        kind=number.get_number_type_display(),
+        kind=number.get_number_type_display() if number is not _NO_NUMBER else "",
         plan=s.product.name,
         app_store=mark_safe(' <span class="badge">App Store</span>')
         if s.purchase_channel == "app_store"
