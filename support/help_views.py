@@ -16,6 +16,7 @@ from support.markdown import render_markdown
 from support.models import ArticleVote, HelpArticle, HelpCategory
 
 RESULTS_PAGE_SIZE = 20
+RESULTS_SHOWN = 10 * RESULTS_PAGE_SIZE  # a search's best matches; past them, none
 SUGGESTIONS = 5
 
 
@@ -24,10 +25,12 @@ def help_index(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     context = {"query": query}
     if query:
-        # Read once, as a list: a help center's matches are tens of articles, and paging
-        # the query would run the full-text search twice (the count, then the page).
+        # Read once, as a list, the best RESULTS_SHOWN: paging the query would run the
+        # full-text search twice (the count, then the page).
         results = list(
-            HelpArticle.objects.published().only("title", "slug", "summary").search(query)
+            HelpArticle.objects.published()
+            .only("title", "slug", "summary")
+            .search(query)[:RESULTS_SHOWN]
         )
         context["page"] = Paginator(results, RESULTS_PAGE_SIZE).get_page(request.GET.get("page"))
         context["pager_query"] = urlencode({"q": query})
