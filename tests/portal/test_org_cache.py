@@ -411,49 +411,41 @@ CHANGES = [
 ]
 
 
-def _viewed_before_and_after(held, organization, people, before, change, *, view, commits):
-    """Make what comes `before`, have the owner (an organization-wide viewpoint) and the
-    member (a Member's own) each `view` the pages on a client of their own, then make the
-    `change`, audited; each step committed. The signed-in clients, by user."""
-    with commits(execute=True):
-        before(held, organization, people)
-    viewers = {}
-    for user in (people["owner"], people["member"]):
-        viewers[user] = Client()
-        viewers[user].force_login(user)
-        view(user, viewers[user])
-    events = AuditEvent.objects.count()
-    with commits(execute=True):
-        change(held, organization, people)
-    assert AuditEvent.objects.count() > events  # a change was made, and audited
-    return viewers
+@pytest.fixture
+def viewed_before_and_after(
+    held, organization, owner, member, staff, django_capture_on_commit_callbacks
+):
+    """`viewed(before, change, view=...)`: make what comes `before`, have the owner (an
+    organization-wide viewpoint) and the member (a Member's own) each `view` the pages on
+    a client of their own, then make the `change`, audited; each step committed. It
+    returns the signed-in clients, by user."""
+    people = {"owner": owner, "member": member, "staff": staff}
+
+    def viewed(before, change, *, view):
+        with django_capture_on_commit_callbacks(execute=True):
+            before(held, organization, people)
+        viewers = {}
+        for user in (owner, member):
+            viewers[user] = Client()
+            viewers[user].force_login(user)
+            view(user, viewers[user])
+        events = AuditEvent.objects.count()
+        with django_capture_on_commit_callbacks(execute=True):
+            change(held, organization, people)
+        assert AuditEvent.objects.count() > events  # a change was made, and audited
+        return viewers
+
+    return viewed
 
 
 @pytest.mark.parametrize(
     ("name", "before", "change", "figures_stand"), CHANGES, ids=[c[0] for c in CHANGES]
 )
 def test_kept_figures_stay_true_after_every_kind_of_change(
-    organization,
-    owner,
-    member,
-    staff,
-    held,
-    name,
-    before,
-    change,
-    figures_stand,
-    django_assert_max_num_queries,
-    django_capture_on_commit_callbacks,
+    name, before, change, figures_stand, viewed_before_and_after, django_assert_max_num_queries
 ):
-    viewers = _viewed_before_and_after(
-        held,
-        organization,
-        {"owner": owner, "member": member, "staff": staff},
-        before,
-        change,
-        view=lambda user, client: _shown(client),  # keeps every figure
-        commits=django_capture_on_commit_callbacks,
-    )
+    # Viewing keeps every figure.
+    viewers = viewed_before_and_after(before, change, view=lambda user, client: _shown(client))
     kept = {}
     for user, client in viewers.items():
         with django_assert_max_num_queries(200) as viewed:
@@ -510,27 +502,13 @@ def _same(html: str) -> str:
 
 @pytest.mark.parametrize(("name", "before", "change", "_"), CHANGES, ids=[c[0] for c in CHANGES])
 def test_kept_pages_show_every_kind_of_change_at_once(
-    settings,
-    organization,
-    owner,
-    member,
-    staff,
-    held,
-    name,
-    before,
-    change,
-    _,
-    django_capture_on_commit_callbacks,
+    settings, organization, owner, member, held, name, before, change, _, viewed_before_and_after
 ):
-    viewers = _viewed_before_and_after(
-        held,
-        organization,
-        {"owner": owner, "member": member, "staff": staff},
+    # Viewing keeps every page's part.
+    viewers = viewed_before_and_after(
         before,
         change,
-        # Keeps every page's part.
         view=lambda user, client: _drawn(client, _pages(held, organization, user, owner, member)),
-        commits=django_capture_on_commit_callbacks,
     )
     for user, client in viewers.items():
         urls = _pages(held, organization, user, owner, member)
