@@ -19,14 +19,6 @@ from subscriptions.templatetags.decisions import decisions_list, state_badge
 register = template.Library()
 
 
-class _NoNumber:
-    e164 = country = ""
-    inbound_recording = False
-
-
-_NO_NUMBER = _NoNumber()
-
-
 def _assignee(subscription, nobody: str) -> str:
     assignee = subscription.assigned_to
     return (assignee.display_name if assignee is not None else "") or nobody
@@ -38,7 +30,7 @@ def number_row(context, row) -> SafeString:
     s = row.subscription
     # A row has its number; a template would draw a number missing from the data (a
     # product changed to another kind in admin) as empty cells, and so does this tag.
-    number = s.number or _NO_NUMBER
+    number = s.number
     return format_html(
         "<tr>"
         '<td><a href="{url}">{e164}</a><small class="d-block muted">{country} · {kind}</small></td>'
@@ -50,16 +42,16 @@ def number_row(context, row) -> SafeString:
         "<td>{decisions}</td>"
         "</tr>",
         url=row_url("number_detail", s.pk),
-        e164=number.e164,
-        country=number.country,
-        kind=number.get_number_type_display() if number is not _NO_NUMBER else "",
+        e164=number.e164 if number else "",
+        country=number.country if number else "",
+        kind=number.get_number_type_display() if number else "",
         plan=s.product.name,
         app_store=mark_safe(' <span class="badge">App Store</span>')
         if s.purchase_channel == "app_store"
         else "",
         assignee=_assignee(s, "—"),
         state=state_badge(s),
-        recording="On" if number.inbound_recording else "Off",
+        recording="On" if number and number.inbound_recording else "Off",
         term_end=date(s.term_end, "j M Y"),
         decisions=decisions_list(context, row.decisions, s, compact=True),
     )
