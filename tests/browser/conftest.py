@@ -11,6 +11,9 @@ demo organizations and sign-ins), and signs in with `sign_in(page, email)`:
         sign_in(page, "owner@acme.example")
         expect(page.get_by_role("heading", level=1)).to_have_text("Acme Logistics")
         assert_accessible(page)
+
+A test of an htmx swap takes `mark_the_document` before it and `assert_same_document` after;
+a test that uses an htmx control on a page a click loaded takes `htmx_ready` first.
 """
 
 from __future__ import annotations
@@ -228,6 +231,32 @@ def htmx_settled(page: Page) -> None:
     expect(page.locator(".htmx-request, .htmx-settling, .htmx-added")).to_have_count(0)
 
 
+def htmx_ready(page: Page) -> None:
+    """Wait until htmx has bound the page that a click just loaded.
+
+    htmx's script is deferred and binds the page's hx- attributes at DOMContentLoaded, a
+    moment after the fields show: a control used before then is a plain link or form (a
+    reload), and text typed before then asks for no suggestions. `page.goto` already waits
+    for the load event, which comes after; a click that loads a page does not.
+    """
+    page.wait_for_load_state("load")
+
+
+def mark_the_document(page: Page) -> None:
+    """Tag the loaded document, once htmx has bound it, for `assert_same_document`.
+
+    An htmx swap keeps the tag; a full load or reload of the page drops it.
+    """
+    htmx_ready(page)
+    page.evaluate("() => { window.sameDocument = true; }")
+
+
+def assert_same_document(page: Page) -> None:
+    assert page.evaluate("() => window.sameDocument === true"), (
+        f"{page.url} was loaded again instead of updated in place"
+    )
+
+
 @functools.cache
 def _axe_source() -> str:
     return AXE_SCRIPT.read_text(encoding="utf-8")
@@ -280,6 +309,21 @@ def sign_in_fixture() -> Callable[..., None]:
 @pytest.fixture(name="htmx_settled")
 def htmx_settled_fixture() -> Callable[[Page], None]:
     return htmx_settled
+
+
+@pytest.fixture(name="htmx_ready")
+def htmx_ready_fixture() -> Callable[[Page], None]:
+    return htmx_ready
+
+
+@pytest.fixture(name="mark_the_document")
+def mark_the_document_fixture() -> Callable[[Page], None]:
+    return mark_the_document
+
+
+@pytest.fixture(name="assert_same_document")
+def assert_same_document_fixture() -> Callable[[Page], None]:
+    return assert_same_document
 
 
 @pytest.fixture(name="axe_violations")

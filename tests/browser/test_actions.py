@@ -339,17 +339,8 @@ def test_i9_cancel_line_of_an_app_store_line_says_to_cancel_with_apple_too(page,
 # --- A7, A8: the recording switches -----------------------------------------------------------
 
 
-def mark_the_document(page) -> None:
-    """A marker that survives only while the page is not reloaded (htmx swaps in place)."""
-    page.evaluate("() => { window.notReloaded = true; }")
-
-
-def assert_not_reloaded(page) -> None:
-    assert page.evaluate("() => window.notReloaded === true"), "the page was reloaded"
-
-
 def test_a7_inbound_recording_switches_in_place_on_the_number_page(
-    page, demo, sign_in, htmx_settled
+    page, demo, sign_in, htmx_settled, mark_the_document, assert_same_document
 ):
     sign_in(page, OWNER)
     go_to(page, "Numbers")
@@ -364,7 +355,7 @@ def test_a7_inbound_recording_switches_in_place_on_the_number_page(
     expect(switch).to_contain_text("Inbound call recording: off")
     expect(switch.get_by_role("status")).to_have_text("Inbound call recording is off.")
     assert page.url == url
-    assert_not_reloaded(page)
+    assert_same_document(page)
     assert not Subscription.objects.get(
         phone_number__e164=RECORDED_NUMBER
     ).phone_number.inbound_recording
@@ -375,7 +366,7 @@ def test_a7_inbound_recording_switches_in_place_on_the_number_page(
     page.keyboard.press("Enter")
     expect(switch).to_contain_text("Inbound call recording: on")
     expect(switch.get_by_role("button", name="Stop recording incoming calls")).to_be_focused()
-    assert_not_reloaded(page)
+    assert_same_document(page)
     assert Subscription.objects.get(
         phone_number__e164=RECORDED_NUMBER
     ).phone_number.inbound_recording
@@ -397,7 +388,9 @@ def test_a7_inbound_recording_switches_without_javascript_too(browser, live_serv
         context.close()
 
 
-def test_i1_the_calling_mode_fix_leads_to_the_switch_instead_of_cancelling(page, demo, sign_in):
+def test_i1_the_calling_mode_fix_leads_to_the_switch_instead_of_cancelling(
+    page, demo, sign_in, mark_the_document, assert_same_document
+):
     line = Subscription.objects.get(phone_number__e164=APP_STORE_LINE)
     sign_in(page, JORDAN)
     page.goto(reverse("subscription_cancel", args=[line.pk]))
@@ -414,7 +407,7 @@ def test_i1_the_calling_mode_fix_leads_to_the_switch_instead_of_cancelling(page,
     page.keyboard.press("Enter")
     expect(switch).to_contain_text("Calling mode: Voice")
     expect(switch.get_by_role("button", name="Use data (internet) instead")).to_be_focused()
-    assert_not_reloaded(page)
+    assert_same_document(page)
     line.refresh_from_db()
     assert line.state == State.ACTIVE
     assert line.phone_number.calling_mode == "voice"
@@ -422,7 +415,7 @@ def test_i1_the_calling_mode_fix_leads_to_the_switch_instead_of_cancelling(page,
 
 
 def test_a8_outbound_recording_switches_in_place_in_company_settings(
-    page, demo, sign_in, htmx_settled
+    page, demo, sign_in, htmx_settled, mark_the_document, assert_same_document
 ):
     acme = Organization.objects.get(account_id="AC-100234")
     sign_in(page, OWNER)
@@ -438,7 +431,7 @@ def test_a8_outbound_recording_switches_in_place_in_company_settings(
     expect(switch).to_contain_text(f"Outbound call recording: {after}")
     expect(switch.get_by_role("status")).to_have_text(f"Outbound call recording is {after}.")
     assert page.url == url
-    assert_not_reloaded(page)
+    assert_same_document(page)
     acme.refresh_from_db()
     assert acme.outbound_call_recording is not was_on
 
@@ -447,7 +440,7 @@ def test_a8_outbound_recording_switches_in_place_in_company_settings(
     page.keyboard.press("Enter")
     expect(switch).to_contain_text(f"Outbound call recording: {before}")
     expect(switch.get_by_role("button")).to_be_focused()
-    assert_not_reloaded(page)
+    assert_same_document(page)
     acme.refresh_from_db()
     assert acme.outbound_call_recording is was_on
 

@@ -63,17 +63,6 @@ def vote(page, answer: str, comment: str | None = None) -> None:
     expect(form).to_contain_text(f"You answered {answer}. You can change your answer.")
 
 
-def mark_the_document(page) -> None:
-    """Tag the loaded document: a full page load (or reload) would drop the tag."""
-    page.evaluate("() => { window.helpTestDocument = true; }")
-
-
-def assert_same_document(page) -> None:
-    assert page.evaluate("() => window.helpTestDocument === true"), (
-        f"{page.url} was loaded again instead of updated in place"
-    )
-
-
 def suggest_requests(page) -> list[str]:
     """The subjects the new-case form asks help_suggest about, as they are sent."""
     subjects: list[str] = []
@@ -101,7 +90,7 @@ def assert_fits_the_screen(page) -> None:
 
 
 def test_a13_a_member_finds_an_article_changes_their_vote_and_submits_a_request(
-    page, demo, sign_in, htmx_settled
+    page, demo, sign_in, htmx_settled, mark_the_document, assert_same_document
 ):
     sign_in(page, MEMBER)
     go_to(page, "Help")
@@ -165,7 +154,9 @@ def test_a13_a_member_finds_an_article_changes_their_vote_and_submits_a_request(
     expect(feedback(page).get_by_label("Yes", exact=True)).to_be_checked()
 
 
-def test_the_new_case_form_suggests_articles_as_the_subject_is_typed(page, demo, sign_in):
+def test_the_new_case_form_suggests_articles_as_the_subject_is_typed(
+    page, demo, sign_in, mark_the_document, assert_same_document
+):
     sign_in(page, MEMBER)
     page.get_by_role("banner").get_by_role("link", name="Contact support").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Contact support")
@@ -218,7 +209,7 @@ def test_every_engine_reason_on_numbers_links_to_its_article(page, demo, sign_in
 
 
 def test_the_help_pages_pass_an_accessibility_scan_on_a_desktop_and_a_phone(
-    page, demo, sign_in, assert_accessible, subtests
+    page, demo, sign_in, htmx_ready, assert_accessible, subtests
 ):
     """WCAG 2.2 A/AA on every help page at both widths; on a phone, no page scrolls sideways.
 
@@ -249,6 +240,8 @@ def test_the_help_pages_pass_an_accessibility_scan_on_a_desktop_and_a_phone(
     vote(page, "No", "Too short.")
     check("An article after voting")
     page.get_by_role("link", name="Submit a request").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Contact support")
+    htmx_ready(page)
     subject = page.get_by_label("Subject")
     subject.fill("")
     subject.press_sequentially("block spam")
