@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Invitation, Membership, Role
+from accounts.views import TEAM_PAGE_SIZE
 from portal.models import AuditEvent
 from tests.conftest import membership_of, reauthenticate
 from tests.factories import MembershipFactory
@@ -228,6 +229,22 @@ def test_inviting_a_bad_address_shows_the_error(client_for, owner):
     assert response.status_code == 400
     assert "Enter a valid email address" in response.content.decode()
     assert not Invitation.objects.exists()
+
+
+def test_after_a_refused_invitation_paging_and_finding_people_stay_on_the_team_page(
+    client_for, organization, owner
+):
+    # The refused invitation is drawn at the invite URL, which only takes a POST: the
+    # page's Next link and its Find form must lead back to the team page.
+    MembershipFactory.create_batch(TEAM_PAGE_SIZE, organization=organization)
+    client = client_for(owner)
+    response = client.post(reverse("team_invite"), {"email": "not-an-email", "role": "member"})
+    assert response.status_code == 400
+    content = response.content.decode()
+    team = reverse("team")
+    assert f'<a href="{team}?page=2" rel="next">Next</a>' in content
+    assert f'<form method="get" action="{team}" class="filters"' in content
+    assert client.get(f"{team}?page=2").status_code == 200
 
 
 def test_inviting_an_existing_member_is_refused(client_for, owner, member):
