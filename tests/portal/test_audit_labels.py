@@ -1,0 +1,104 @@
+"""Audit events in words on Activity and Home (`portal.audit_labels`)."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from accounts.models import Role
+from portal.audit import audit_record
+from portal.audit_labels import ACTION_LABELS, action_label, field_label, value_label
+from subscriptions.models import SubscriptionState
+
+SERVICES = ("accounts/services.py", "subscriptions/services.py", "support/services.py")
+# `action="…"` (or `action="…" if … else "…"`) and `audit_action = "…"` in a service.
+WRITTEN = re.compile(r'(?:\baction=|\baudit_action = )("[a-z_.]+"(?: if [^\n]+? else "[a-z_.]+")?)')
+# Built from a variable: subscriptions.services.subscription_apply_term_end, by what it did.
+BUILT_ACTIONS = {f"subscription.term_end_{done}" for done in ("cancelled", "downgraded", "renewed")}
+
+
+def recorded_actions() -> set[str]:
+    """Every action code the services write, read from their source."""
+    found = set(BUILT_ACTIONS)
+    for name in SERVICES:
+        source = (Path(settings.BASE_DIR) / name).read_text(encoding="utf-8")
+        for written in WRITTEN.findall(source):
+            for code in re.findall(r'"([a-z_.]+)"', written):
+                # A case's events go through support.services._audit, which adds "support.".
+                found.add(code if "." in code else f"support.{code}")
+    return found
+
+
+def test_every_action_the_services_record_has_words_of_its_own():
+    actions = recorded_actions()
+    assert {"team.invited", "license.freed", "help.vote_changed", "support.staff_replied"} <= (
+        actions
+    )  # the scan reads every form of writing one
+    assert sorted(actions - ACTION_LABELS.keys()) == []
+    # And no label is left over from an action no longer written.
+    assert sorted(ACTION_LABELS.keys() - actions) == []
+
+
+@pytest.mark.parametrize(
+    ("action", "words"),
+    [
+        ("team.role_changed", "Role changed"),
+        ("subscription.kept", "Kept (cancellation withdrawn)"),
+        ("support.case_opened", "Case opened"),
+        ("admin.product_changed", "Product changed by staff"),
+        ("admin.phonenumber_deleted", "Phonenumber deleted by staff"),
+        ("someday.thing_done", "Thing done"),
+        ("plain", "Plain"),
+    ],
+)
+def test_an_action_reads_as_its_label_or_as_its_code_in_words(action, words):
+    assert action_label(action) == words
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("inbound_recording", True, "on"),
+        ("outbound_call_recording", False, "off"),
+        ("require_mfa", True, "yes"),
+        ("new_member", False, "no"),
+        ("role", Role.SUPER_ADMIN.value, "Super Admin"),
+        ("state", SubscriptionState.CANCELS_AT_TERM_END.value, "Cancels at term end"),
+        ("state", "no_such_state", "no_such_state"),
+        ("scheduled_product", "", "none"),
+        ("quantity", 3, "3"),
+    ],
+)
+def test_a_recorded_value_reads_in_words(field, value, words):
+    assert value_label(field, value) == words
+
+
+def test_a_field_reads_as_its_label_or_as_its_name_in_words():
+    assert field_label("outbound_call_recording") == "Outbound call recording"
+    assert field_label("term_end") == "Term ends"
+    assert field_label("calling_mode") == "Calling mode"
+    assert field_label("some_new_field") == "Some new field"
+
+
+@pytest.mark.django_db
+def test_activity_and_home_show_an_event_in_words(client_for, organization, owner, member):
+    audit_record(
+        action="team.role_changed",
+        organization=organization,
+        actor=owner,
+        target=organization,
+        before={"role": Role.MEMBER.value},
+        after={"role": Role.ADMIN.value},
+    )
+    client = client_for(owner)
+    activity = client.get(reverse("activity")).content.decode()
+    assert "<td>Role changed</td>" in activity
+    assert '<span class="badge">Role: Member</span>' in activity
+    assert '<span class="badge">Role: Admin</span>' in activity
+    # The filter offers the action by its words and filters by its code.
+    assert '<option value="team.role_changed" >Role changed</option>' in activity
+    assert "team.role_changed</" not in activity and "role: admin" not in activity
+    home = client.get(reverse("home")).content.decode()
+    assert "· Role changed ·" in home and "team.role_changed" not in home
