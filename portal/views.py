@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from accounts.access import membership_required, super_admin_required
 from accounts.models import Invitation, Membership
 from portal import org_cache
+from portal.audit_labels import action_label
 from portal.forms import ActivityFilterForm
 from portal.models import AuditEvent
 from portal.org_cache import Topic
@@ -74,12 +75,13 @@ def activity(request: HttpRequest) -> HttpResponse:
         if request.GET:
             events = form.filter(events)
         # The log only grows: page it without counting it, and list its actions from an
-        # index.
+        # index (in the order of their words, as the filter shows them).
         page = uncounted_page(events, request.GET.get("page"), ACTIVITY_PAGE_SIZE)
+        actions = distinct_values(AuditEvent, "action", organization_id=organization.pk)
         return {
             "form": form,
             "page": page,
-            "actions": distinct_values(AuditEvent, "action", organization_id=organization.pk),
+            "actions": sorted(actions, key=action_label),
             "query": query_without_page(request),
             "super_admins": Membership.objects.super_admins()
             .filter(organization=organization)

@@ -92,6 +92,8 @@ def test_activity_and_home_show_an_event_in_words(client_for, organization, owne
         before={"role": Role.MEMBER.value},
         after={"role": Role.ADMIN.value},
     )
+    for action in ("line.number_changed", "number.blocked"):  # "Phone number…", "Caller…"
+        audit_record(action=action, organization=organization, actor=owner)
     client = client_for(owner)
     activity = client.get(reverse("activity")).content.decode()
     assert "<td>Role changed</td>" in activity
@@ -100,5 +102,8 @@ def test_activity_and_home_show_an_event_in_words(client_for, organization, owne
     # The filter offers the action by its words and filters by its code.
     assert '<option value="team.role_changed" >Role changed</option>' in activity
     assert "team.role_changed</" not in activity and "role: admin" not in activity
+    # The filter lists actions in the order of their words, not of their codes.
+    options = re.findall(r'<option value="([a-z_.]+)"', activity)
+    assert options == ["number.blocked", "line.number_changed", "team.role_changed"]
     home = client.get(reverse("home")).content.decode()
     assert "· Role changed ·" in home and "team.role_changed" not in home
