@@ -237,7 +237,9 @@ def htmx_ready(page: Page) -> None:
     htmx's script is deferred and binds the page's hx- attributes at DOMContentLoaded, a
     moment after the fields show: a control used before then is a plain link or form (a
     reload), and text typed before then asks for no suggestions. `page.goto` already waits
-    for the load event, which comes after; a click that loads a page does not.
+    for the load event, which comes after; a click that loads a page does not. Call it
+    once the new page shows (an `expect` on its content): before the click's navigation
+    starts, the old page answers that it has loaded.
     """
     page.wait_for_load_state("load")
 
