@@ -4,14 +4,19 @@ Events store codes: the action ("team.role_changed") and what changed as field n
 raw values ({"role": "super_admin"}). They are put into words as they are shown, so an
 old event reads in today's words and the log itself never changes.
 
-An action without a label of its own (an admin change, named after the model it
-changed) is read from its code: "admin.product_changed" becomes "Product changed by
-staff". `tests/portal/test_audit_labels.py` fails when code records an action that
-has no label here.
+An admin change is named after the model it changed ("admin.phonenumber_deleted" reads
+"Phone number deleted by staff"); any other action without a label is read from its
+code. `tests/portal/test_audit_labels.py` reads the services' source and fails when one
+records an action that has no label here.
 """
 
+from functools import cache
+
+from django.apps import apps
+
 from accounts.models import Role
-from subscriptions.models import SubscriptionState
+from subscriptions.models import CancellationReason, PhoneNumber, SubscriptionState
+from support.models import CaseKind, CaseState
 
 ACTION_LABELS = {
     # Accounts and the organization
@@ -26,7 +31,7 @@ ACTION_LABELS = {
     # Plans, numbers and licenses
     "subscription.cancelled": "Cancelled",
     "subscription.cancel_scheduled": "Cancellation scheduled",
-    "subscription.kept": "Kept (cancellation withdrawn)",
+    "subscription.kept": "Kept (scheduled change withdrawn)",
     "subscription.upgraded": "Upgraded",
     "subscription.downgrade_scheduled": "Downgrade scheduled",
     "subscription.plan_changed": "Plan changed",
@@ -50,7 +55,7 @@ ACTION_LABELS = {
     "support.case_reopened": "Case reopened",
     "support.case_closed": "Case closed",
     "support.staff_replied": "Support replied",
-    "support.note_added": "Internal note added",
+    "support.note_added": "Internal note added",  # staff only: not on customers' pages
     "support.case_assigned": "Case assigned",
     "support.case_state_changed": "Case status changed",
     "support.quote_sent": "Quote sent",
@@ -71,17 +76,50 @@ FIELD_LABELS = {
     "scheduled_product": "Next term's plan",
     "assigned_to": "Assigned to",
     "email": "E-mail",
-    "new_member": "New to the portal",
+    "new_member": "New member",
+    "asks": "Asks to",
 }
 
 # Switches read "on" and "off"; other yes-or-no fields "yes" and "no".
 SWITCHES = {"outbound_call_recording", "inbound_recording"}
 
-# Fields whose values are a model's choices: shown by their labels.
-CHOICE_LABELS = {
+# Fields whose values are a model's choices, shown by their labels: the same in every
+# area, or by area where two areas mean different things by one name.
+CHOICES = {
     "role": dict(Role.choices),
-    "state": dict(SubscriptionState.choices),
+    "calling_mode": dict(PhoneNumber.CallingMode.choices),
+    "kind": dict(CaseKind.choices),
 }
+AREA_CHOICES = {
+    ("subscription", "state"): dict(SubscriptionState.choices),
+    ("subscription", "reason"): dict(CancellationReason.choices),
+    ("support", "state"): dict(CaseState.choices),
+}
+# Fields holding a code with no labels of its own (a `subscriptions.policy.Action`).
+CODES = {"asks"}
+# The areas of the admin changes whose fields share those meanings, by model.
+ADMIN_AREAS = {"subscription": "subscription", "case": "support"}
+
+
+def _admin_change(what: str) -> tuple[str, str]:
+    """("phonenumber", "deleted") from "phonenumber_deleted"."""
+    model_name, _, verb = what.rpartition("_")
+    return model_name, verb
+
+
+@cache
+def _model_verbose_name(model_name: str) -> str | None:
+    for model in apps.get_models():
+        if model._meta.model_name == model_name:
+            return str(model._meta.verbose_name)
+    return None
+
+
+def _area(action: str) -> str:
+    area, _, what = action.partition(".")
+    if area == "admin":
+        return ADMIN_AREAS.get(_admin_change(what)[0], area)
+    return area
 
 
 def action_label(action: str) -> str:
@@ -89,6 +127,10 @@ def action_label(action: str) -> str:
     if label := ACTION_LABELS.get(action):
         return label
     area, _, what = action.rpartition(".")
+    if area == "admin":
+        model_name, verb = _admin_change(what)
+        if verb and (name := _model_verbose_name(model_name)):
+            return f"{name.capitalize()} {verb} by staff"
     words = what.replace("_", " ").strip().capitalize() or action
     return f"{words} by staff" if area == "admin" else words
 
@@ -97,14 +139,28 @@ def field_label(field: str) -> str:
     return FIELD_LABELS.get(field) or field.replace("_", " ").strip().capitalize()
 
 
-def value_label(field: str, value) -> str:
-    """A recorded value in words; an empty one as "none"."""
+def value_label(action: str, field: str, value) -> str:
+    """A value recorded for `field` by `action`, in words; an empty one as "none"."""
+    if action.startswith("admin.") and value in ("True", "False", "None"):
+        value = {"True": True, "False": False, "None": None}[value]  # admin records str()
     if isinstance(value, bool):
         if field in SWITCHES:
             return "on" if value else "off"
         return "yes" if value else "no"
-    if value is None or value == "":
+    if value is None or value == "" or value == []:
         return "none"
-    if choices := CHOICE_LABELS.get(field):
-        return str(choices.get(value, value))
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    choices = AREA_CHOICES.get((_area(action), field)) or CHOICES.get(field)
+    if choices and isinstance(value, str) and value in choices:
+        return str(choices[value])
+    if field in CODES:
+        return str(value).replace("_", " ").capitalize()
     return str(value)
+
+
+def changes_in_words(action: str, values: dict) -> list[tuple[str, str]]:
+    """An event's `before` or `after`, as (field, value) pairs in words."""
+    return [
+        (field_label(field), value_label(action, field, value)) for field, value in values.items()
+    ]

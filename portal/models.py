@@ -3,12 +3,17 @@
 from django.conf import settings
 from django.db import models
 
+# Events of staff's own work that customers never see: an internal note on a case.
+STAFF_ONLY_ACTIONS = ("support.note_added",)
+
 
 class AuditEventQuerySet(models.QuerySet):
     def for_activity_page(self, organization):
-        """The organization's events with what Activity and Home show of them: who acted is
-        kept as text on the event, so no user is joined or loaded."""
-        return self.filter(organization=organization).only(
+        """The organization's events with what Activity and Home show of them (not staff's
+        own, `STAFF_ONLY_ACTIONS`): who acted is kept as text on the event, so no user is
+        joined or loaded."""
+        events = self.filter(organization=organization).exclude(action__in=STAFF_ONLY_ACTIONS)
+        return events.only(
             "created_at", "actor_email", "action", "target_repr", "before", "after", "ip_address"
         )
 

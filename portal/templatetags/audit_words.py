@@ -13,11 +13,6 @@ def action_label(action: str) -> str:
 
 
 @register.filter
-def field_label(field: str) -> str:
-    return audit_labels.field_label(field)
-
-
-@register.filter
-def value_label(value, field: str) -> str:
-    """`{{ value|value_label:field }}`: the value recorded for `field`, in words."""
-    return audit_labels.value_label(field, value)
+def in_words(values: dict, action: str) -> list[tuple[str, str]]:
+    """`{% for field, value in event.after|in_words:event.action %}`: the pairs in words."""
+    return audit_labels.changes_in_words(action, values)
