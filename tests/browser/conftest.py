@@ -303,36 +303,20 @@ def assert_accessible(page: Page) -> None:
 
 
 # The helpers as fixtures, so tests take them as arguments instead of importing a conftest.
-@pytest.fixture(name="sign_in")
-def sign_in_fixture() -> Callable[..., None]:
-    return sign_in
+def _as_fixture(helper: Callable) -> Callable:
+    """A fixture named after `helper` that gives the helper itself."""
+
+    @pytest.fixture(name=helper.__name__)
+    def fixture() -> Callable:
+        return helper
+
+    return fixture
 
 
-@pytest.fixture(name="htmx_settled")
-def htmx_settled_fixture() -> Callable[[Page], None]:
-    return htmx_settled
-
-
-@pytest.fixture(name="htmx_ready")
-def htmx_ready_fixture() -> Callable[[Page], None]:
-    return htmx_ready
-
-
-@pytest.fixture(name="mark_the_document")
-def mark_the_document_fixture() -> Callable[[Page], None]:
-    return mark_the_document
-
-
-@pytest.fixture(name="assert_same_document")
-def assert_same_document_fixture() -> Callable[[Page], None]:
-    return assert_same_document
-
-
-@pytest.fixture(name="axe_violations")
-def axe_violations_fixture() -> Callable[[Page], list[dict]]:
-    return axe_violations
-
-
-@pytest.fixture(name="assert_accessible")
-def assert_accessible_fixture() -> Callable[[Page], None]:
-    return assert_accessible
+sign_in_fixture = _as_fixture(sign_in)
+htmx_settled_fixture = _as_fixture(htmx_settled)
+htmx_ready_fixture = _as_fixture(htmx_ready)
+mark_the_document_fixture = _as_fixture(mark_the_document)
+assert_same_document_fixture = _as_fixture(assert_same_document)
+axe_violations_fixture = _as_fixture(axe_violations)
+assert_accessible_fixture = _as_fixture(assert_accessible)
