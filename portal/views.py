@@ -12,9 +12,9 @@ from accounts.models import Invitation, Membership
 from portal import org_cache
 from portal.audit_labels import action_label
 from portal.forms import ActivityFilterForm
-from portal.models import STAFF_ONLY_ACTIONS, AuditEvent
+from portal.models import AuditEvent
 from portal.org_cache import Topic
-from portal.paging import distinct_values, query_without_page, uncounted_page
+from portal.paging import query_without_page, uncounted_page
 from subscriptions.views import home_context as subscriptions_home_context
 from subscriptions.views import home_counts as subscriptions_home_counts
 from support.selectors import home_context as support_home_context
@@ -77,8 +77,7 @@ def activity(request: HttpRequest) -> HttpResponse:
         # The log only grows: page it without counting it, and list its actions from an
         # index (in the order of their words, as the filter shows them).
         page = uncounted_page(events, request.GET.get("page"), ACTIVITY_PAGE_SIZE)
-        actions = distinct_values(AuditEvent, "action", organization_id=organization.pk)
-        actions = [action for action in actions if action not in STAFF_ONLY_ACTIONS]
+        actions = AuditEvent.objects.actions_for_activity_page(organization)
         return {
             "form": form,
             "page": page,
