@@ -101,6 +101,11 @@ CODES = {"asks"}
 ADMIN_AREAS = {"subscription": "subscription", "case": "support"}
 
 
+def _words(code: str) -> str:
+    """A code read as words: "role_changed" is "Role changed"."""
+    return code.replace("_", " ").strip().capitalize()
+
+
 def _admin_change(what: str) -> tuple[str, str]:
     """("phonenumber", "deleted") from "phonenumber_deleted"."""
     model_name, _, verb = what.rpartition("_")
@@ -131,12 +136,12 @@ def action_label(action: str) -> str:
         model_name, verb = _admin_change(what)
         if verb and (name := _model_verbose_name(model_name)):
             return f"{name.capitalize()} {verb} by staff"
-    words = what.replace("_", " ").strip().capitalize() or action
+    words = _words(what) or action
     return f"{words} by staff" if area == "admin" else words
 
 
 def field_label(field: str) -> str:
-    return FIELD_LABELS.get(field) or field.replace("_", " ").strip().capitalize()
+    return FIELD_LABELS.get(field) or _words(field)
 
 
 def value_label(action: str, field: str, value) -> str:
@@ -155,7 +160,7 @@ def value_label(action: str, field: str, value) -> str:
     if choices and isinstance(value, str) and value in choices:
         return str(choices[value])
     if field in CODES:
-        return str(value).replace("_", " ").capitalize()
+        return _words(str(value))
     return str(value)
 
 
