@@ -46,7 +46,7 @@ def get_membership_for_org(request, pk) -> Membership:
 def membership_reread(membership: Membership) -> Membership:
     """The membership as the database has it now, for services to re-check inside their
     transaction: a role changed or a member removed a moment ago counts."""
-    from portal.errors import ActionRefused
+    from core.errors import ActionRefused
 
     current = (
         Membership.objects.select_related("organization", "user").filter(pk=membership.pk).first()

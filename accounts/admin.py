@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts.models import Invitation, Membership, Organization, Role, User
-from portal.admin import AuditedAdmin
+from core.admin import AuditedAdmin
 
 LAST_SUPER_ADMIN = "An organization always keeps at least one Super Admin."
 

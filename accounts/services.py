@@ -6,11 +6,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Invitation, Membership, Organization, Role, User
-from portal import org_cache
-from portal.audit import audit_record
-from portal.emails import email_send_on_commit
-from portal.errors import ActionRefused
-from portal.org_cache import Topic
+from core.audit import AuditAction, audit_record
+from core.emails import email_send_on_commit
+from core.errors import ActionRefused
+from core.org_cache import organization_changed
 
 
 def _lock_organization(organization: Organization) -> Organization:
@@ -69,8 +68,9 @@ def invitation_create(
     invitation = Invitation.objects.create(
         organization=organization, email=email, role=role, invited_by=invited_by
     )
+    organization_changed(organization)
     audit_record(
-        action="team.invited",
+        action=AuditAction.TEAM_INVITED,
         organization=organization,
         actor=invited_by,
         target=invitation,
@@ -100,8 +100,9 @@ def invitation_revoke(*, invitation: Invitation, actor: User, ip_address=None) -
         raise ActionRefused("This invitation is no longer pending.")
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
+    organization_changed(invitation.organization)
     audit_record(
-        action="team.invitation_revoked",
+        action=AuditAction.TEAM_INVITATION_REVOKED,
         organization=invitation.organization,
         actor=actor,
         target=invitation,
@@ -146,8 +147,9 @@ def invitation_accept(
     )
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
+    organization_changed(invitation.organization)
     audit_record(
-        action="team.joined",
+        action=AuditAction.TEAM_JOINED,
         organization=invitation.organization,
         actor=user,
         target=membership,
@@ -172,8 +174,9 @@ def membership_change_role(
     before = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
+    organization_changed(organization)
     audit_record(
-        action="team.role_changed",
+        action=AuditAction.TEAM_ROLE_CHANGED,
         organization=organization,
         actor=actor,
         target=membership,
@@ -202,7 +205,7 @@ def membership_remove(*, membership: Membership, actor: User, ip_address=None) -
     _refuse_losing_last_super_admin(membership=membership, new_role=None)
     removed = membership.user
     audit_record(
-        action="team.removed",
+        action=AuditAction.TEAM_REMOVED,
         organization=organization,
         actor=actor,
         target=membership,
@@ -210,6 +213,7 @@ def membership_remove(*, membership: Membership, actor: User, ip_address=None) -
         ip_address=ip_address,
     )
     membership.delete()
+    organization_changed(organization)
     email_send_on_commit(
         template="member-removed",
         to=[removed.email],
@@ -229,7 +233,7 @@ def organization_set_require_mfa(
     organization.require_mfa = on
     organization.save(update_fields=["require_mfa"])
     audit_record(
-        action="organization.require_mfa_changed",
+        action=AuditAction.REQUIRE_MFA_CHANGED,
         organization=organization,
         actor=actor,
         target=organization,
@@ -252,20 +256,16 @@ def organization_set_require_mfa(
 @transaction.atomic
 def user_email_changed(*, user: User, before: str, after: str, ip_address=None) -> None:
     """Record a new primary e-mail address (changed on allauth's e-mail page) in the audit
-    log of each organization the user belongs to; that also tells the pages that show it
-    (Accounts, kept in `portal.org_cache`) that it changed. Staff are named on
-    organizations' pages without being members (an account manager, a case's handler):
-    every organization's pages draw them again."""
-    if user.is_staff:
-        org_cache.mark_changed(None)
+    log of each organization the user belongs to (whose cached values may name them:
+    the Super Admins a refusal names)."""
     for membership in user.memberships.select_related("organization"):
+        organization_changed(membership.organization)
         audit_record(
-            action="account.email_changed",
+            action=AuditAction.ACCOUNT_EMAIL_CHANGED,
             organization=membership.organization,
             actor=user,
             target=user,
             before={"email": before} if before else {},
             after={"email": after},
             ip_address=ip_address,
-            changed=[Topic.PEOPLE],
         )

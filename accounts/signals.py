@@ -2,7 +2,7 @@
 goes through `services.user_email_changed` (audited in each of the user's organizations)."""
 
 from accounts import services
-from portal.http import client_ip
+from core.http import client_ip
 
 
 def _email_changed(sender, request, user, from_email_address, to_email_address, **kwargs):

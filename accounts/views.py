@@ -14,11 +14,9 @@ from accounts.access import get_membership_for_org, membership_required, super_a
 from accounts.forms import AcceptInvitationForm, InviteForm, RoleForm
 from accounts.middleware import SESSION_KEY
 from accounts.models import Invitation, Membership, Role, User
-from portal import org_cache
-from portal.errors import ActionRefused
-from portal.http import client_ip
-from portal.org_cache import Topic
-from portal.paging import query_without_page
+from core.errors import ActionRefused, carry_out
+from core.http import client_ip
+from core.paging import query_without_page
 
 TEAM_PAGE_SIZE = 50
 
@@ -28,30 +26,23 @@ def _team_context(request: HttpRequest, invite_form: InviteForm) -> dict:
     search = request.GET.get("q", "").strip()[:254]
     role = request.GET.get("role", "")
 
-    def members() -> dict:
-        found = Membership.objects.for_team_page(organization)
-        if search:
-            found = found.filter(
-                Q(user__email__icontains=search) | Q(user__full_name__icontains=search)
-            )
-        if role in Role.values:
-            found = found.filter(role=role)
-        page = Paginator(found, TEAM_PAGE_SIZE).get_page(request.GET.get("page"))
-        return {
-            "members": page.object_list,
-            "page": page,
-            "query": query_without_page(request),
-        }
-
+    found = Membership.objects.for_team_page(organization)
+    if search:
+        found = found.filter(
+            Q(user__email__icontains=search) | Q(user__full_name__icontains=search)
+        )
+    if role in Role.values:
+        found = found.filter(role=role)
+    page = Paginator(found, TEAM_PAGE_SIZE).get_page(request.GET.get("page"))
     invitations = (
         Invitation.objects.usable().filter(organization=organization).select_related("invited_by")
         if request.membership.is_super_admin
         else Invitation.objects.none()
     )
     return {
-        "members": org_cache.kept_part(
-            request, "team", "accounts/team.html#members", members, depends_on=[Topic.PEOPLE]
-        ),
+        "members": page.object_list,
+        "page": page,
+        "query": query_without_page(request),
         "search": search,
         "role_filter": role,
         "invitations": invitations,
@@ -94,15 +85,14 @@ def invite(request: HttpRequest) -> HttpResponse:
 @super_admin_required
 def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     invitation = get_object_or_404(Invitation, pk=pk, organization=request.organization)
-    try:
-        services.invitation_revoke(
+    return carry_out(
+        request,
+        lambda: services.invitation_revoke(
             invitation=invitation, actor=request.user, ip_address=client_ip(request)
-        )
-    except ActionRefused as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(request, f"The invitation of {invitation.email} is withdrawn.")
-    return redirect("team")
+        ),
+        done=f"The invitation of {invitation.email} is withdrawn.",
+        then="team",
+    )
 
 
 # Changing rights and removing people are sensitive: the Super Admin confirms their
@@ -116,20 +106,17 @@ def change_role(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose a role: Super Admin, Admin or Member.")
         return redirect("team")
-    try:
-        membership = services.membership_change_role(
+    return carry_out(
+        request,
+        lambda: services.membership_change_role(
             membership=membership,
             role=form.cleaned_data["role"],
             actor=request.user,
             ip_address=client_ip(request),
-        )
-    except ActionRefused as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(
-            request, f"{membership.user.display_name} is now {membership.get_role_display()}."
-        )
-    return redirect("team")
+        ),
+        done=lambda changed: f"{changed.user.display_name} is now {changed.get_role_display()}.",
+        then="team",
+    )
 
 
 @require_POST
@@ -137,17 +124,14 @@ def change_role(request: HttpRequest, pk: int) -> HttpResponse:
 @reauthentication_required
 def remove_member(request: HttpRequest, pk: int) -> HttpResponse:
     membership = get_membership_for_org(request, pk)
-    try:
-        services.membership_remove(
+    return carry_out(
+        request,
+        lambda: services.membership_remove(
             membership=membership, actor=request.user, ip_address=client_ip(request)
-        )
-    except ActionRefused as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(
-            request, f"{membership.user.display_name} no longer belongs to the organization."
-        )
-    return redirect("team")
+        ),
+        done=f"{membership.user.display_name} no longer belongs to the organization.",
+        then="team",
+    )
 
 
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
@@ -219,20 +203,16 @@ def switch_organization(request: HttpRequest) -> HttpResponse:
 @reauthentication_required
 def require_mfa(request: HttpRequest) -> HttpResponse:
     on = request.POST.get("on") == "1"
-    try:
-        services.organization_set_require_mfa(
+    return carry_out(
+        request,
+        lambda: services.organization_set_require_mfa(
             organization=request.organization,
             actor=request.user,
             on=on,
             ip_address=client_ip(request),
-        )
-    except ActionRefused as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(
-            request,
-            "Super Admins and Admins now need two-factor authentication."
-            if on
-            else "Two-factor authentication is no longer required.",
-        )
-    return redirect("settings")
+        ),
+        done="Super Admins and Admins now need two-factor authentication."
+        if on
+        else "Two-factor authentication is no longer required.",
+        then="settings",
+    )

@@ -158,7 +158,7 @@ def seed_organization(
     """One organization at the given scale; its first member is the Super Admin and the
     next `admins` are Admins. Member e-mails are member<i>@<account_id>.bench.example."""
     from accounts.models import Membership, Organization, Role, User
-    from portal.models import AuditEvent
+    from core.models import AuditEvent
     from subscriptions.models import PhoneNumber, Subscription
     from support.models import Case, CaseState, Message
 

@@ -1,4 +1,4 @@
-"""The portal app: cross-cutting pieces (home, audit log, health, e-mail)."""
+"""The portal app: the site on top of the others (settings, URLs, Home, Activity, health)."""
 
 from django.apps import AppConfig
 
@@ -6,8 +6,3 @@ from django.apps import AppConfig
 class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = "Portal"
-
-    def ready(self) -> None:
-        from portal.observability import connect_signals
-
-        connect_signals()

@@ -56,20 +56,21 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "allauth.usersessions",
-    "portal",
+    "core",
     "accounts",
     "subscriptions",
     "support",
+    "portal",
 ]
 
 MIDDLEWARE = [
     # Outermost, so its one log line per request sees the final status.
-    "portal.observability.RequestLogMiddleware",
+    "core.observability.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "portal.middleware.RejectNullBytesMiddleware",
+    "core.middleware.RejectNullBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "portal.middleware.SlidingSessionMiddleware",
+    "core.middleware.SlidingSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -85,9 +86,6 @@ MIDDLEWARE = [
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 
-# Django's form templates, the common ones drawn in Python for speed (same markup).
-FORM_RENDERER = "portal.form_renderer.PortalFormRenderer"
-
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -101,8 +99,6 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.portal",
             ],
-            # Django's `date` filter, faster for the portal's own formats (same output).
-            "builtins": ["portal.templatetags.fast_dates"],
         },
     },
 ]
@@ -133,22 +129,34 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # allauth's rate limits count in the cache, so it must be shared by every process:
 # Redis when REDIS_URL is set, the database otherwise (never a per-process cache).
+# "org_values" holds what pages compute from an organization's rows (core.org_cache):
+# apart from the default, so that the database cache's cull past MAX_ENTRIES never
+# evicts a rate-limit counter to make room for them.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "portal.redis_cache.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        },
+        "org_values": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "org",
+        },
+    }
 else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "portal_cache",
-            # Past MAX_ENTRIES a write culls a third of the entries, whatever they are
-            # (rate-limit counters too): room for the pages' kept parts (a minute each).
-            "OPTIONS": {"MAX_ENTRIES": 10_000},
-        }
+        },
+        "org_values": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "portal_org_cache",
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        },
     }
-# List pages keep their drawn rows in the cache until the organization changes
-# (portal.org_cache.kept_part); false draws every view afresh.
-KEEP_PAGE_PARTS = envbool("KEEP_PAGE_PARTS", "true")
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -197,7 +205,7 @@ ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER
 
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", str(8 * 60 * 60))
 # Sliding expiry: the session ends after SESSION_IDLE_SECONDS without a request, give or
-# take SESSION_REFRESH_SECONDS (portal.middleware.SlidingSessionMiddleware), rather than a
+# take SESSION_REFRESH_SECONDS (core.middleware.SlidingSessionMiddleware), rather than a
 # session write on every request.
 SESSION_REFRESH_SECONDS = envint("SESSION_REFRESH_SECONDS", "300")
 # With Redis, sessions are read from the cache and written through to the database.
@@ -312,7 +320,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "json": {"()": "portal.observability.JsonFormatter"},
+        "json": {"()": "core.observability.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},

@@ -8,7 +8,7 @@ from accounts import views as accounts_views
 from portal import views
 
 admin.site.login = secure_admin_login(admin.site.login)
-handler500 = "portal.error_views.server_error"
+handler500 = "core.error_views.server_error"
 
 admin.site.site_header = "Switchboard staff"
 admin.site.site_title = "Switchboard staff"

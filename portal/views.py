@@ -4,21 +4,19 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.access import membership_required, super_admin_required
 from accounts.models import Invitation, Membership
-from portal import org_cache
+from core.models import AuditEvent
+from core.org_cache import cached_for
+from core.paging import query_without_page, uncounted_page
 from portal.audit_labels import action_label
 from portal.forms import ActivityFilterForm
-from portal.models import AuditEvent
-from portal.org_cache import Topic
-from portal.paging import query_without_page, uncounted_page
-from subscriptions.views import home_context as subscriptions_home_context
-from subscriptions.views import home_counts as subscriptions_home_counts
-from support.selectors import home_context as support_home_context
-from support.selectors import home_counts as support_home_counts
+from subscriptions import selectors as subscriptions
+from support import selectors as support
 
 ACTIVITY_PAGE_SIZE = 50
 
@@ -32,53 +30,41 @@ def _home_counts(membership: Membership) -> dict:
             if membership.is_super_admin
             else None
         ),
-        **subscriptions_home_counts(membership),
-        **support_home_counts(membership),
+        **subscriptions.home_counts(membership),
+        **support.home_counts(membership),
     }
 
 
 @membership_required
 def home(request: HttpRequest) -> HttpResponse:
     membership = request.membership
-    organization = membership.organization
-
-    def dashboard() -> dict:
-        # Counting reads every row the organization has: the counts are kept until what
-        # they count changes (portal.org_cache), even when the page's other parts (the
-        # latest events, say) change. Admins and above count the whole organization, a
-        # Member their own.
-        context = {
-            **org_cache.kept_for(
-                membership,
-                "home",
-                lambda: _home_counts(membership),
-                depends_on=(Topic.PEOPLE, Topic.HOLDINGS, Topic.CASES),
-            ),
-            **subscriptions_home_context(request),
-            **support_home_context(request),
-        }
-        if membership.is_super_admin:
-            context["recent_events"] = AuditEvent.objects.for_activity_page(organization)[:5]
-        return context
-
-    part = org_cache.kept_part(request, "home", "portal/home.html#home", dashboard)
-    return render(request, "portal/home.html", {"home": part})
+    context = {
+        # Counting reads every row the organization has: cached until it changes
+        # (core.org_cache). Admins and above count the whole organization, a Member their own.
+        **cached_for(membership, "home", lambda: _home_counts(membership)),
+        "ending_soon": subscriptions.ending_soon(membership, timezone.localdate()),
+        "latest_cases": support.latest_cases(membership),
+    }
+    if membership.is_super_admin:
+        context["recent_events"] = AuditEvent.objects.for_activity_page(membership.organization)[:5]
+    return render(request, "portal/home.html", context)
 
 
 @super_admin_required
 def activity(request: HttpRequest) -> HttpResponse:
     organization = request.organization
-
-    def log() -> dict:
-        form = ActivityFilterForm(request.GET or None)
-        events = AuditEvent.objects.for_activity_page(organization)
-        if request.GET:
-            events = form.filter(events)
-        # The log only grows: page it without counting it, and list its actions from an
-        # index (in the order of their words, as the filter shows them).
-        page = uncounted_page(events, request.GET.get("page"), ACTIVITY_PAGE_SIZE)
-        actions = AuditEvent.objects.actions_for_activity_page(organization)
-        return {
+    form = ActivityFilterForm(request.GET or None)
+    events = AuditEvent.objects.for_activity_page(organization)
+    if request.GET:
+        events = form.filter(events)
+    # The log only grows: page it without counting it, and list its actions from an
+    # index (in the order of their words, as the filter shows them).
+    page = uncounted_page(events, request.GET.get("page"), ACTIVITY_PAGE_SIZE)
+    actions = AuditEvent.objects.actions_for_activity_page(organization)
+    return render(
+        request,
+        "portal/activity.html",
+        {
             "form": form,
             "page": page,
             "actions": sorted(actions, key=action_label),
@@ -86,11 +72,8 @@ def activity(request: HttpRequest) -> HttpResponse:
             "super_admins": Membership.objects.super_admins()
             .filter(organization=organization)
             .select_related("user"),
-        }
-
-    # Every change writes an event: the page stands until the next one.
-    part = org_cache.kept_part(request, "activity", "portal/activity.html#activity", log)
-    return render(request, "portal/activity.html", {"activity": part})
+        },
+    )
 
 
 @never_cache

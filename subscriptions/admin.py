@@ -1,15 +1,15 @@
 """Staff edit the catalog and its policies, and every organization's subscriptions, here.
 
-Each save and delete is recorded in the audit log (`portal.admin.AuditedAdmin`);
+Each save and delete is recorded in the audit log (`core.admin.AuditedAdmin`);
 so are changes made in the phone number and blocked number inlines.
 """
 
 from django import forms
 from django.contrib import admin
 
-from portal.admin import AuditedAdmin
-from portal.audit import audit_record
-from portal.http import client_ip
+from core.admin import AuditedAdmin, admin_changed
+from core.audit import audit_record
+from core.http import client_ip
 from subscriptions.models import (
     BlockedNumber,
     CancellationFeedback,
@@ -199,6 +199,7 @@ def _record(request, obj, verb: str, organization, changed=()) -> None:
         after={name: str(getattr(obj, name, "")) for name in changed},
         ip_address=client_ip(request),
     )
+    admin_changed(organization)
 
 
 @admin.register(SpareNumber)

@@ -10,4 +10,4 @@ class SubscriptionsConfig(AppConfig):
     def ready(self) -> None:
         from subscriptions.signals import connect_signals
 
-        connect_signals(self)
+        connect_signals()

@@ -212,9 +212,7 @@ class SubscriptionQuerySet(models.QuerySet):
         """Live subscriptions whose term ends within `days` days of `today` (both included)."""
         return self.live().filter(term_end__gte=today, term_end__lte=today + timedelta(days=days))
 
-    def with_page_relations(
-        self, products: dict | None = None, *, kinds=None
-    ) -> "SubscriptionQuerySet":
+    def with_page_relations(self, *, kinds=None) -> "SubscriptionQuerySet":
         """Everything a list or details page and `selectors.decisions_for` read, in a fixed
         number of queries: the product, the assignee, the phone number, the parent line and
         a scheduled plan. A line's add-ons come after, from `prefetch_line_addons`. (Plan
@@ -222,57 +220,32 @@ class SubscriptionQuerySet(models.QuerySet):
 
         With `kinds` (every kind the rows can be), the joins no such row uses are left out:
         only numbers and lines have a phone number (`Subscription.number` knows it without
-        a query), only add-ons a parent line (a row without one reads None, no query).
-
-        With `products` (the whole catalog by id: `DecisionContext.products`), each row's
-        product and scheduled plan are taken from it instead of selected: the query loses
-        the scheduled plan's join and both products' columns, and the product's join too
-        unless a filter or an order still needs it (a kind, the add-ons' names). That is
-        much of what the database and the ORM spend on these wide reads."""
-        joined = ["assigned_to"]
+        a query), only add-ons a parent line (a row without one reads None, no query)."""
+        joined = ["assigned_to", "product", "scheduled_product"]
         if kinds is None or not NUMBER_KINDS.isdisjoint(kinds):
             joined.append("phone_number")
         if kinds is None or ProductKind.ADDON in kinds:
             joined.append("parent")
-        if products is None:
-            joined += ["product", "scheduled_product"]
-        return self.select_related(*joined)._given(products)
-
-    def _given(self, products: dict | None) -> "SubscriptionQuerySet":
-        if products is None:
-            return self
-        clone = self._chain()
-        # Django's own way for a queryset to attach objects it already has (a related
-        # manager gives each row its known parent): every row whose product_id is in
-        # `products` gets that instance, as a select_related would, without the join. A
-        # product missing from it (created since the catalog was read) loads as usual, with
-        # a query. A copy: combining querysets (|, &) updates these dicts in place.
-        catalog = dict(products)
-        clone._known_related_objects = {
-            **clone._known_related_objects,
-            Subscription._meta.get_field("product"): catalog,
-            Subscription._meta.get_field("scheduled_product"): catalog,
-        }
-        return clone
+        return self.select_related(*joined)
 
 
-def _addons_prefetch(products: dict | None) -> Prefetch:
+def _addons_prefetch() -> Prefetch:
     # An add-on has no phone number (`Subscription.number` knows it without a query), and
     # what is shown of it or decided for it needs its assignee's id only.
-    addons = Subscription.objects.order_by("product__name", "id")
-    if products is None:
-        addons = addons.select_related("product", "scheduled_product")
-    return Prefetch("addons", queryset=addons._given(products))
+    addons = Subscription.objects.order_by("product__name", "id").select_related(
+        "product", "scheduled_product"
+    )
+    return Prefetch("addons", queryset=addons)
 
 
-def prefetch_line_addons(subscriptions, products: dict | None = None) -> None:
+def prefetch_line_addons(subscriptions) -> None:
     """Load the add-ons of those `subscriptions` that are lines (read them as
     `line_addons`): one query, and none when no line is among them or theirs are loaded.
     Only a line has add-ons (`Subscription.clean`): loading them for every row, as a
     prefetch on the rows' query would, costs a page of licenses or business numbers as
     much as loading its rows, for nothing."""
     lines = [s for s in subscriptions if s.can_have_addons]
-    prefetch_related_objects(lines, _addons_prefetch(products))
+    prefetch_related_objects(lines, _addons_prefetch())
 
 
 class Subscription(models.Model):

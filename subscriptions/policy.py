@@ -309,7 +309,20 @@ class Decision:
             return "Cancel now" if self.channel is Channel.NOW else "Cancel Plan"
         return _ACTION_LABELS[self.action]
 
+    @property
+    def channel_label(self) -> str:
+        """How it is done, in words ("Through a support case")."""
+        return _CHANNEL_LABELS[self.channel] if self.allowed else "Not available to you"
 
+
+_CHANNEL_LABELS = {
+    Channel.NOW: "In the portal, at once",
+    Channel.TERM_END: "In the portal, at the end of the term",
+    Channel.SUPPORT_CASE: "Through a support case",
+    Channel.ACCOUNT_MANAGER: "Through your account manager",
+    Channel.APP_STORE: "In the Apple App Store",
+    Channel.NONE: "Not possible",
+}
 _CASE_LABELS = {
     Action.CANCEL: "Request cancellation",
     Action.DELETE: "Request cancellation",

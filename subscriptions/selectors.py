@@ -1,17 +1,12 @@
 """Reads that feed the policy engine: models in, plain facts and decisions out.
 
-Pages build one `DecisionContext` per request with `page_decision_context(...)` (kept
-in the cache until the organization or the catalog changes; `decision_context(...)`
-reads it fresh with three queries, as services do), load subscriptions with
-`Subscription.objects.with_page_relations(products=context.products)` and the add-ons
-of the lines among them with `prefetch_line_addons`, then call `decisions_for(...)` per
-row: with those relations loaded it runs no query at all, so a page's query count does
-not grow with its rows.
-Services call `decision_for(...)` again on the locked row before they write.
-
-Public names (kept stable for the pages): `DecisionContext`, `decision_context`,
-`page_decision_context`, `policy_facts_from`, `subscription_facts_from`, `plan_option`,
-`decision_for`, `decisions_for`, `outbound_recording_decision`.
+Pages build one `DecisionContext` per request with `page_decision_context(...)` (cached
+until the organization or the catalog changes; `decision_context(...)` reads it fresh,
+as services do), load subscriptions with `Subscription.objects.with_page_relations()`
+and the add-ons of the lines among them with `prefetch_line_addons`, then call
+`decisions_for(...)` per row: with those relations loaded it runs no query at all, so a
+page's query count does not grow with its rows. Services call `decision_for(...)` again
+on the locked row before they write.
 """
 
 from collections import defaultdict
@@ -19,13 +14,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.db.models import Count, Q, Sum
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Organization
-from portal import org_cache
-from portal.org_cache import Topic
-from subscriptions.models import Product, Subscription
+from core.org_cache import cached
+from core.paging import distinct_values
+from subscriptions.models import (
+    PhoneNumber,
+    Product,
+    Subscription,
+    SubscriptionQuerySet,
+    prefetch_line_addons,
+)
 from subscriptions.policy import (
+    NUMBER_KINDS,
     Action,
     AddonFacts,
     Decision,
@@ -40,42 +45,34 @@ from subscriptions.policy import (
 
 @dataclass(frozen=True)
 class DecisionContext:
-    """What every row of a page shares: the people a reason may name, the catalog's
-    products by id (`products`, for `SubscriptionQuerySet.with_page_relations`), and the
-    plans each product may change to (`plan_options[product_id]`, smallest tier first)."""
+    """What every row of a page shares: the people a reason may name and the plans each
+    product may change to (`plan_options[product_id]`, smallest tier first)."""
 
     super_admin_names: tuple[str, ...] = ()
     account_manager_name: str = ""
     support_email: str = ""
     plan_options: dict[int, tuple[PlanOption, ...]] = field(default_factory=dict)
-    products: dict[int, Product] = field(default_factory=dict)
 
 
 def decision_context(*, organization: Organization) -> DecisionContext:
-    """The organization's Super Admins and account manager, and the catalog with its plan
-    options: three small queries, however many rows the page shows."""
-    return _context_of(organization, *_people_and_catalog(organization))
+    """The organization's Super Admins and account manager, and the catalog's plan
+    options: two small queries, however many rows the page shows."""
+    return _context_of(organization, _people_and_plans(organization))
 
 
 def page_decision_context(*, organization: Organization) -> DecisionContext:
-    """`decision_context`, for pages: its Super Admins and catalog are kept in the cache
-    (`portal.org_cache`) until the organization's people or the catalog change, so a page reads
-    the cache instead of three tables. Services decide again with a fresh
-    `decision_context` on the locked row, and views that write call one (`take_fix`):
-    what a page kept never decides a change."""
+    """`decision_context`, for pages: its Super Admins and plan options are cached until
+    the organization or the catalog changes (`core.org_cache`). Services decide again
+    with a fresh `decision_context` on the locked row: what a page cached never decides
+    a change."""
     return _context_of(
         organization,
-        *org_cache.kept(
-            organization.pk,
-            "decision-context",
-            lambda: _people_and_catalog(organization),
-            depends_on=[Topic.PEOPLE],  # and the catalog, whose changes mark every topic
-        ),
+        cached(organization.pk, "decision-context", lambda: _people_and_plans(organization)),
     )
 
 
-def _people_and_catalog(organization: Organization):
-    # Only the two columns a reason names: no model instances to build for them.
+def _people_and_plans(organization: Organization) -> tuple:
+    """Plain data: the Super Admins' names, and {product id: ((id, name, tier), ...)}."""
     super_admin_names = tuple(
         full_name or email
         for full_name, email in Membership.objects.super_admins()
@@ -83,28 +80,26 @@ def _people_and_catalog(organization: Organization):
         .order_by("user__full_name", "user__email")
         .values_list("user__full_name", "user__email")
     )
-    # The catalog is small (tens of products): read whole, it gives every row its product
-    # and every product its plan options, instead of joins and a query per row.
-    products = {product.pk: product for product in Product.objects.order_by()}
-    options: dict[int, list[PlanOption]] = defaultdict(list)
-    for from_id, to_id in Product.changeable_to.through.objects.values_list(
-        "from_product_id", "to_product_id"
+    options: dict[int, list[tuple]] = defaultdict(list)
+    for from_id, to_id, name, tier in Product.changeable_to.through.objects.values_list(
+        "from_product_id", "to_product_id", "to_product__name", "to_product__tier"
     ):
-        if to_id in products:  # else added after the catalog was read: offered next time
-            options[from_id].append(plan_option(product=products[to_id]))
-    plan_options = {pk: _smallest_first(plans) for pk, plans in options.items()}
-    return super_admin_names, products, plan_options
+        options[from_id].append((to_id, name, tier))
+    return super_admin_names, dict(options)
 
 
-def _context_of(organization: Organization, super_admin_names, products, plan_options):
+def _context_of(organization: Organization, people_and_plans: tuple) -> DecisionContext:
+    super_admin_names, options = people_and_plans
     # Every page's membership query selects the account manager with the organization.
     manager = organization.account_manager
     return DecisionContext(
         super_admin_names=super_admin_names,
         account_manager_name=(manager.full_name or manager.email) if manager else "",
         support_email=organization.contact_email,
-        plan_options=plan_options,
-        products=products,
+        plan_options={
+            pk: _smallest_first(PlanOption(product_id=p, name=n, tier=t) for p, n, t in plans)
+            for pk, plans in options.items()
+        },
     )
 
 
@@ -258,3 +253,228 @@ def decisions_for(
 def outbound_recording_decision(*, membership: Membership) -> Decision:
     """A8: may this member switch outbound recording for the organization?"""
     return decide_outbound_recording(role=membership.role)
+
+
+# --- what the pages read ---------------------------------------------------------------
+
+Kind = Product.Kind
+
+# The actions each kind of row offers on list pages, in the order they are shown.
+LIST_ACTIONS: dict[str, tuple[Action, ...]] = {
+    Kind.BUSINESS_NUMBER: (Action.CANCEL, Action.KEEP, Action.REACTIVATE),
+    Kind.LINE: (Action.CANCEL, Action.KEEP, Action.REACTIVATE),
+    Kind.USER_LICENSE: (Action.CANCEL, Action.KEEP),
+    Kind.CONTACT_CENTER_LICENSE: (Action.CHANGE_QUANTITY, Action.CANCEL, Action.KEEP),
+    Kind.SIP_TRUNK: (Action.DELETE,),
+    Kind.CALL_INSIGHTS: (Action.CHANGE_PLAN, Action.CANCEL, Action.KEEP),
+    Kind.NUMBER_TESTING: (Action.CHANGE_PLAN, Action.CANCEL, Action.KEEP),
+    Kind.JETPACK: (Action.CHANGE_PLAN, Action.CANCEL),
+    Kind.ADDON: (Action.CANCEL, Action.KEEP, Action.REACTIVATE),
+}
+# A refusal is worth explaining for these; for the others (keep, reactivate...) a
+# refusal only means "not applicable now", so the action is simply not offered.
+EXPLAINED_WHEN_REFUSED = frozenset({Action.CANCEL, Action.DELETE, Action.CHANGE_QUANTITY})
+
+# The page each kind of subscription lives on, with its name for "back to" links.
+KIND_PAGES = {
+    Kind.USER_LICENSE: ("licenses", "Licenses"),
+    Kind.CONTACT_CENTER_LICENSE: ("licenses", "Licenses"),
+    Kind.SIP_TRUNK: ("trunks", "SIP Trunks"),
+    Kind.JETPACK: ("jetpacks", "Jetpacks"),
+    Kind.CALL_INSIGHTS: ("call_insights", "Call Insights"),
+    Kind.NUMBER_TESTING: ("number_testing", "Number Testing"),
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One subscription of a page with the decisions it shows."""
+
+    subscription: Subscription
+    decisions: tuple[Decision, ...]
+
+    @property
+    def allowed(self) -> tuple[Decision, ...]:
+        return tuple(d for d in self.decisions if d.allowed)
+
+    @property
+    def refused(self) -> tuple[Decision, ...]:
+        return tuple(d for d in self.decisions if not d.allowed)
+
+
+def subscription_page(subscription: Subscription) -> tuple[str, str]:
+    """The URL and name of the page where `subscription` lives in the portal."""
+    kind = subscription.product.kind
+    if kind in NUMBER_KINDS:
+        number = subscription.number
+        return reverse("number_detail", args=[subscription.pk]), (
+            number.e164 if number else "Numbers"
+        )
+    if kind == Kind.ADDON and subscription.parent_id:
+        return reverse("number_detail", args=[subscription.parent_id]), "its line"
+    name, label = KIND_PAGES.get(kind, ("home", "Home"))
+    return reverse(name), label
+
+
+def visible_subscriptions(membership: Membership, kinds=None) -> SubscriptionQuerySet:
+    """What `membership` may see, with what the pages and the engine read (a line's
+    add-ons come after, with `prefetch_line_addons`)."""
+    subscriptions = Subscription.objects.visible_to(membership).with_page_relations(kinds=kinds)
+    if kinds:
+        subscriptions = subscriptions.filter(product__kind__in=kinds)
+    return subscriptions
+
+
+def visible_subscription(membership: Membership, pk, kinds=None) -> Subscription:
+    """One subscription this member may see, with what the engine reads (a line's add-ons
+    included); 404 otherwise."""
+    subscription = get_object_or_404(visible_subscriptions(membership, kinds), pk=pk)
+    prefetch_line_addons([subscription])  # a line's add-ons; nothing else has any
+    return subscription
+
+
+def live_of_kinds(membership: Membership, kinds) -> SubscriptionQuerySet:
+    """The live subscriptions of `kinds` this member sees, in the catalog's order."""
+    return (
+        visible_subscriptions(membership, kinds)
+        .live()
+        .order_by("product__kind", "product__tier", "label", "id")
+    )
+
+
+def rows_for(
+    subscriptions,
+    *,
+    membership: Membership,
+    context: DecisionContext,
+    actions: Iterable[Action] | None = None,
+) -> list[Row]:
+    """Each subscription with the decisions its page shows (`actions`, else its kind's
+    list actions): what is allowed, and the refusals worth explaining. Deciding reads a
+    line's add-ons (I6): one query for the lines among these rows, none without."""
+    subscriptions = list(subscriptions)
+    prefetch_line_addons(subscriptions)
+    today = timezone.localdate()
+    rows = []
+    for subscription in subscriptions:
+        decisions = decisions_for(
+            subscription=subscription,
+            membership=membership,
+            actions=actions or LIST_ACTIONS[subscription.product.kind],
+            today=today,
+            context=context,
+        )
+        # Something already cancelled only shows what can still be done (reactivate).
+        explain = subscription.is_live
+        shown = tuple(
+            decision
+            for action, decision in decisions.items()
+            if decision.allowed or (explain and action in EXPLAINED_WHEN_REFUSED)
+        )
+        rows.append(Row(subscription=subscription, decisions=shown))
+    return rows
+
+
+# A number's details page also offers its settings and fixes.
+NUMBER_DETAIL_ACTIONS = (
+    Action.BLOCK_NUMBERS,
+    Action.CHANGE_NUMBER,
+    Action.CHANGE_PLAN,
+    Action.REACTIVATE,
+    Action.KEEP,
+    Action.CANCEL,
+)
+
+
+def number_page(membership: Membership, pk) -> dict:
+    """What a number's details page shows (and its switches, drawn alone after an htmx
+    POST): the number with its decisions, its add-ons, its switches and its block list;
+    404 for a number the member may not see."""
+    context = page_decision_context(organization=membership.organization)
+    subscription = get_object_or_404(
+        visible_subscriptions(membership, NUMBER_KINDS).prefetch_related("phone_number__blocked"),
+        pk=pk,
+    )
+    row = rows_for(
+        [subscription], membership=membership, context=context, actions=NUMBER_DETAIL_ACTIONS
+    )[0]
+    settings = [Setting.INBOUND_RECORDING]
+    if subscription.product.kind == Kind.LINE:
+        settings.append(Setting.CALLING_MODE)
+    today = timezone.localdate()
+    decisions = decisions_for(
+        subscription=subscription,
+        membership=membership,
+        actions=[Action.BLOCK_NUMBERS],
+        today=today,
+        context=context,
+    )
+    return {
+        "row": row,
+        "number": subscription.number,
+        "addon_rows": rows_for(subscription.line_addons, membership=membership, context=context),
+        "switches": {
+            setting.value: decision_for(
+                subscription=subscription,
+                membership=membership,
+                action=Action.TOGGLE,
+                setting=setting,
+                today=today,
+                context=context,
+            )
+            for setting in settings
+        },
+        "block_decision": decisions[Action.BLOCK_NUMBERS],
+    }
+
+
+def settings_page(membership: Membership) -> dict:
+    """What Company Settings shows (and its switch, drawn alone after an htmx POST)."""
+    return {"outbound_decisions": [outbound_recording_decision(membership=membership)]}
+
+
+def number_countries(membership: Membership) -> list[str]:
+    """The countries of the numbers `membership` sees, for Numbers' filter."""
+    if membership.is_admin_or_above:
+        # From the (organization, country) index: a probe per country, not a read per number.
+        return distinct_values(PhoneNumber, "country", organization_id=membership.organization_id)
+    numbers = PhoneNumber.objects.visible_to(membership)
+    return list(numbers.order_by("country").values_list("country", flat=True).distinct())
+
+
+HOME_KINDS = (
+    (Kind.BUSINESS_NUMBER, "Business numbers", "numbers"),
+    (Kind.LINE, "Lines", "numbers"),
+    (Kind.USER_LICENSE, "User licenses", "licenses"),
+    (Kind.CONTACT_CENTER_LICENSE, "Contact-center license plans", "licenses"),
+    (Kind.SIP_TRUNK, "SIP trunks", "trunks"),
+    (Kind.CALL_INSIGHTS, "Call Insights plans", "call_insights"),
+    (Kind.NUMBER_TESTING, "Number Testing packages", "number_testing"),
+    (Kind.JETPACK, "Jetpacks", "jetpacks"),
+)
+
+
+def home_counts(membership: Membership) -> dict:
+    """What Home counts of the subscriptions `membership` sees (plain data, cached)."""
+    visible = Subscription.objects.visible_to(membership).live()
+    by_kind = dict(visible.values_list("product__kind").annotate(total=Count("id")).order_by())
+    seats = visible.filter(product__kind=Kind.CONTACT_CENTER_LICENSE).aggregate(
+        seats=Sum("quantity")
+    )
+    return {
+        "holdings": [(label, by_kind.get(kind, 0), url) for kind, label, url in HOME_KINDS],
+        "contact_center_seats": seats["seats"] or 0,
+    }
+
+
+def ending_soon(membership: Membership, today: date) -> list[Subscription]:
+    """What ends or changes plan within 30 days, of what `membership` sees (Home)."""
+    return list(
+        Subscription.objects.visible_to(membership)
+        .ending_soon(today)
+        .filter(
+            Q(state=Subscription.State.CANCELS_AT_TERM_END) | Q(scheduled_product__isnull=False)
+        )
+        .select_related("product", "phone_number", "scheduled_product")
+        .order_by("term_end", "id")[:10]
+    )

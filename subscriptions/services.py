@@ -11,7 +11,6 @@ support case (cancellation requests, quotes): the customer's decision was
 checked when the case was opened, and staff act for the provider.
 """
 
-from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -20,10 +19,10 @@ from django.utils import timezone
 
 from accounts.access import membership_reread
 from accounts.models import Membership, Organization, User
-from portal.audit import audit_record
-from portal.emails import email_send_on_commit
-from portal.errors import ActionRefused
-from portal.org_cache import EVERY_TOPIC, Topic
+from core.audit import AuditAction, audit_record
+from core.emails import email_send_on_commit
+from core.errors import ActionRefused
+from core.org_cache import organization_changed
 from subscriptions.models import (
     BlockedNumber,
     CancellationFeedback,
@@ -33,16 +32,11 @@ from subscriptions.models import (
     Subscription,
     prefetch_line_addons,
 )
-from subscriptions.policy import Action, Channel, Decision, Setting
+from subscriptions.policy import Action, Channel, Decision, Fix, Setting
 from subscriptions.selectors import decision_context, decision_for, outbound_recording_decision
 
 State = Subscription.State
 SELF_SERVICE = (Channel.NOW, Channel.TERM_END)
-# What a change touched, for the figures pages keep (portal.org_cache): a renewal set to
-# stop or kept, or a switch, changes no count, nor who may decide what; anything else
-# marks every topic.
-RENEWAL_ONLY = (Topic.TERMS,)
-SETTINGS_ONLY = (Topic.SETTINGS,)
 
 
 # --- shared steps ------------------------------------------------------------------------
@@ -108,10 +102,8 @@ def _record(
     summary: str,
     ip_address: str | None,
     extra: dict | None = None,
-    changed: Iterable[Topic] = EVERY_TOPIC,
 ) -> None:
-    """The audit event and the confirmation e-mail of one change (`changed`: what of the
-    organization it touched, for `portal.org_cache`)."""
+    """The audit event and the confirmation e-mail of one change."""
     after = {**_snapshot(subscription), **(extra or {})}
     _confirm(
         action=action,
@@ -122,7 +114,6 @@ def _record(
         after={k: v for k, v in after.items() if before.get(k) != v},
         summary=summary,
         ip_address=ip_address,
-        changed=changed,
     )
 
 
@@ -136,7 +127,6 @@ def _confirm(
     before: dict | None = None,
     after: dict | None = None,
     ip_address: str | None = None,
-    changed: Iterable[Topic] = EVERY_TOPIC,
 ) -> None:
     """The audit event of one change and the e-mail that confirms it, together."""
     audit_record(
@@ -147,7 +137,6 @@ def _confirm(
         before=before,
         after=after,
         ip_address=ip_address,
-        changed=changed,
     )
     _email_organization(organization=organization, actor=actor, summary=summary, subject=target)
 
@@ -221,8 +210,8 @@ def subscription_cancel(
                 " It was bought in the Apple App Store: cancel the App Store subscription "
                 "there too, or Apple keeps charging it."
             )
-        audit_action = "subscription.cancelled"
-        changed = EVERY_TOPIC
+        audit_action = AuditAction.SUBSCRIPTION_CANCELLED
+        organization_changed(subscription.organization)  # one fewer held
     else:
         subscription.state = State.CANCELS_AT_TERM_END
         subscription.scheduled_product = None
@@ -231,8 +220,7 @@ def subscription_cancel(
             f"{subscription} stops renewing. You keep it, and its usage credits, until "
             f"{subscription.term_end:%d %B %Y}."
         )
-        audit_action = "subscription.cancel_scheduled"
-        changed = RENEWAL_ONLY  # still held until the term ends
+        audit_action = AuditAction.SUBSCRIPTION_CANCEL_SCHEDULED
     if reason or reason_detail:
         CancellationFeedback.objects.create(
             subscription=subscription,
@@ -248,9 +236,32 @@ def subscription_cancel(
         summary=summary,
         ip_address=ip_address,
         extra={"reason": reason} if reason else None,
-        changed=changed,
     )
     return subscription
+
+
+@transaction.atomic
+def cancellation_fix_taken(
+    *, subscription: Subscription, membership: Membership, fix_code: str, reason: str = ""
+) -> Fix:
+    """I1: the member took one of the fixes offered instead of cancelling; recorded with
+    the reason they gave, for staff's report. Returns the fix, for the page it leads to."""
+    membership = membership_reread(membership)
+    subscription = lock_for_decision(subscription)
+    decision = decision_for(
+        subscription=subscription,
+        membership=membership,
+        action=Action.CANCEL,
+        today=timezone.localdate(),
+        context=decision_context(organization=membership.organization),
+    )
+    fix = next((fix for fix in decision.fixes_first if fix.code == fix_code), None)
+    if fix is None:
+        raise ActionRefused("That fix does not apply here.")
+    CancellationFeedback.objects.create(
+        subscription=subscription, member=membership.user, reason=reason, fix_taken=fix.code
+    )
+    return fix
 
 
 @transaction.atomic
@@ -266,13 +277,12 @@ def subscription_keep(
     subscription.scheduled_product = None
     subscription.save(update_fields=["state", "scheduled_product"])
     _record(
-        action="subscription.kept",
+        action=AuditAction.SUBSCRIPTION_KEPT,
         subscription=subscription,
         actor=membership.user,
         before=before,
         summary=f"{subscription} renews on {subscription.term_end:%d %B %Y} as usual.",
         ip_address=ip_address,
-        changed=RENEWAL_ONLY,
     )
     return subscription
 
@@ -305,8 +315,8 @@ def subscription_change_plan(
         subscription.scheduled_product = None
         subscription.save(update_fields=["product", "scheduled_product"])
         summary = f"{product.name} replaces {before['product']} from today."
-        audit_action = "subscription.upgraded"
-        changed = EVERY_TOPIC
+        audit_action = AuditAction.SUBSCRIPTION_UPGRADED
+        organization_changed(subscription.organization)  # another plan held
     else:
         subscription.scheduled_product = product
         subscription.save(update_fields=["scheduled_product"])
@@ -314,8 +324,7 @@ def subscription_change_plan(
             f"{before['product']} continues until {subscription.term_end:%d %B %Y}; "
             f"{product.name} starts then."
         )
-        audit_action = "subscription.downgrade_scheduled"
-        changed = RENEWAL_ONLY  # the plan changes at the term end
+        audit_action = AuditAction.SUBSCRIPTION_DOWNGRADE_SCHEDULED
     _record(
         action=audit_action,
         subscription=subscription,
@@ -323,7 +332,6 @@ def subscription_change_plan(
         before=before,
         summary=summary,
         ip_address=ip_address,
-        changed=changed,
     )
     return subscription
 
@@ -345,8 +353,9 @@ def subscription_reactivate(
     subscription.state = State.ACTIVE
     subscription.cancelled_at = None
     subscription.save(update_fields=["state", "cancelled_at"])
+    organization_changed(subscription.organization)
     _record(
-        action="subscription.reactivated",
+        action=AuditAction.SUBSCRIPTION_REACTIVATED,
         subscription=subscription,
         actor=membership.user,
         before=before,
@@ -378,7 +387,7 @@ def number_set_inbound_recording(
     number.inbound_recording = on
     number.save(update_fields=["inbound_recording"])
     _confirm(
-        action="number.inbound_recording_changed",
+        action=AuditAction.INBOUND_RECORDING_CHANGED,
         organization=subscription.organization,
         actor=membership.user,
         target=number,
@@ -386,7 +395,6 @@ def number_set_inbound_recording(
         after={"inbound_recording": on},
         ip_address=ip_address,
         summary=f"Inbound call recording on {number.e164} is now {'on' if on else 'off'}.",
-        changed=SETTINGS_ONLY,
     )
     return number
 
@@ -413,7 +421,7 @@ def line_set_calling_mode(
     number.calling_mode = mode
     number.save(update_fields=["calling_mode"])
     _confirm(
-        action="line.calling_mode_changed",
+        action=AuditAction.CALLING_MODE_CHANGED,
         organization=subscription.organization,
         actor=membership.user,
         target=number,
@@ -422,7 +430,6 @@ def line_set_calling_mode(
         ip_address=ip_address,
         summary=f"{number.e164} now places and takes calls over "
         f"{number.get_calling_mode_display().lower()}.",
-        changed=SETTINGS_ONLY,
     )
     return number
 
@@ -442,7 +449,7 @@ def organization_set_outbound_recording(
     organization.outbound_call_recording = on
     organization.save(update_fields=["outbound_call_recording"])
     _confirm(
-        action="organization.outbound_recording_changed",
+        action=AuditAction.OUTBOUND_RECORDING_CHANGED,
         organization=organization,
         actor=membership.user,
         target=organization,
@@ -450,7 +457,6 @@ def organization_set_outbound_recording(
         after={"outbound_call_recording": on},
         ip_address=ip_address,
         summary=f"Outbound call recording for {organization.name} is now {'on' if on else 'off'}.",
-        changed=SETTINGS_ONLY,
     )
     return organization
 
@@ -470,14 +476,13 @@ def number_block(
     if not created:
         raise ActionRefused(f"{e164} is already blocked.")
     _confirm(
-        action="number.blocked",
+        action=AuditAction.NUMBER_BLOCKED,
         organization=subscription.organization,
         actor=membership.user,
         target=number,
         after={"blocked": e164},
         ip_address=ip_address,
         summary=f"Calls from {e164} to {number.e164} are now blocked.",
-        changed=SETTINGS_ONLY,
     )
     return blocked
 
@@ -494,14 +499,13 @@ def number_unblock(
         raise ActionRefused("That number is not blocked any more.")
     blocked.delete()
     _confirm(
-        action="number.unblocked",
+        action=AuditAction.NUMBER_UNBLOCKED,
         organization=subscription.organization,
         actor=membership.user,
         target=subscription.number,
         before={"blocked": blocked.e164},
         ip_address=ip_address,
         summary=f"{blocked.e164} can call {subscription.number.e164} again.",
-        changed=SETTINGS_ONLY,
     )
 
 
@@ -533,8 +537,9 @@ def line_change_number(
     spare.delete()
     number.save(update_fields=["e164", "country", "number_type"])
     spare_old.save()
+    organization_changed(subscription.organization)  # Numbers lists its countries
     _confirm(
-        action="line.number_changed",
+        action=AuditAction.NUMBER_CHANGED,
         organization=subscription.organization,
         actor=membership.user,
         target=subscription,
@@ -570,8 +575,9 @@ def license_assign(
     before = {"assigned_to": subscription.assigned_to.email if subscription.assigned_to else ""}
     subscription.assigned_to = assignee.user if assignee else None
     subscription.save(update_fields=["assigned_to"])
+    organization_changed(subscription.organization)
     _confirm(
-        action="license.assigned" if assignee else "license.freed",
+        action=AuditAction.LICENSE_ASSIGNED if assignee else AuditAction.LICENSE_FREED,
         organization=subscription.organization,
         actor=membership.user,
         target=subscription,
@@ -603,13 +609,14 @@ def subscription_schedule_cancellation(
     if subscription.product.cancel_channel == Product.CancelChannel.NOW:
         _cancel_now(subscription, by_cancel_line=False)
         summary = f"{subscription} was cancelled today."
+        organization_changed(subscription.organization)
     else:
         subscription.state = State.CANCELS_AT_TERM_END
         subscription.scheduled_product = None
         subscription.save(update_fields=["state", "scheduled_product"])
         summary = f"{subscription} stops renewing and ends on {subscription.term_end:%d %B %Y}."
     _record(
-        action="subscription.cancellation_approved",
+        action=AuditAction.SUBSCRIPTION_CANCELLATION_APPROVED,
         subscription=subscription,
         actor=actor,
         before=before,
@@ -646,8 +653,9 @@ def subscription_set_quantity(
     before = _snapshot(subscription)
     subscription.quantity = quantity
     subscription.save(update_fields=["quantity"])
+    organization_changed(subscription.organization)
     _record(
-        action="subscription.quantity_changed",
+        action=AuditAction.SUBSCRIPTION_QUANTITY_CHANGED,
         subscription=subscription,
         actor=actor,
         before=before,
@@ -678,8 +686,9 @@ def subscription_change_product(
     subscription.product = product
     subscription.scheduled_product = None
     subscription.save(update_fields=["product", "scheduled_product"])
+    organization_changed(subscription.organization)
     _record(
-        action="subscription.plan_changed",
+        action=AuditAction.SUBSCRIPTION_PLAN_CHANGED,
         subscription=subscription,
         actor=actor,
         before=before,
@@ -693,6 +702,11 @@ def subscription_change_product(
 # --- the end of terms --------------------------------------------------------------------
 
 PERIODS = {Product.BillingPeriod.MONTHLY: 1, Product.BillingPeriod.ANNUAL: 12}
+TERM_END_ACTIONS = {
+    "cancelled": AuditAction.TERM_END_CANCELLED,
+    "downgraded": AuditAction.TERM_END_DOWNGRADED,
+    "renewed": AuditAction.TERM_END_RENEWED,
+}
 
 
 def _add_months(day: date, months: int) -> date:
@@ -728,12 +742,14 @@ def subscription_apply_term_end(*, subscription_id: int, today: date) -> str | N
         subscription.cancelled_at = timezone.now()
         subscription.save(update_fields=["state", "cancelled_at"])
         done = "cancelled"
+        organization_changed(subscription.organization)
         summary = f"{subscription} ended with its term."
     else:
         if subscription.scheduled_product_id:
             subscription.product = subscription.scheduled_product
             subscription.scheduled_product = None
             done = "downgraded"
+            organization_changed(subscription.organization)
             summary = f"{subscription.product.name} starts today, as planned."
         else:
             done = "renewed"
@@ -745,7 +761,7 @@ def subscription_apply_term_end(*, subscription_id: int, today: date) -> str | N
             subscription.term_end = _add_months(subscription.term_start, months) - timedelta(days=1)
         subscription.save(update_fields=["product", "scheduled_product", "term_start", "term_end"])
     audit_record(
-        action=f"subscription.term_end_{done}",
+        action=TERM_END_ACTIONS[done],
         organization=subscription.organization,
         actor=None,
         target=subscription,
@@ -792,11 +808,12 @@ def number_release_after_hold(*, phone_number_id: int, today: date) -> bool:
         },
     )
     audit_record(
-        action="number.released",
+        action=AuditAction.NUMBER_RELEASED,
         organization=subscription.organization,
         actor=None,
         target=subscription,
         before={"number": number.e164},
     )
     number.delete()
+    organization_changed(subscription.organization)
     return True

@@ -21,12 +21,12 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from accounts.models import User
-from portal.admin import AuditedAdmin
-from portal.errors import ActionRefused
-from portal.http import client_ip
+from core.admin import AuditedAdmin
+from core.errors import ActionRefused
+from core.http import client_ip
 from subscriptions.models import Product
 from support import services
-from support.attachments import allowed_summary
+from support.attachments import allowed_summary, attachment_response
 from support.forms import AttachmentsField
 from support.models import (
     TRANSITIONS,
@@ -41,7 +41,6 @@ from support.models import (
     parse_reference,
 )
 from support.templatetags.support_text import escaped_lines
-from support.views import attachment_response
 
 
 class AgeFilter(admin.SimpleListFilter):
@@ -569,6 +568,7 @@ class HelpArticleAdmin(AuditedAdmin):
             .order_by("-month", "subscription__product__kind")
         )
         kinds = dict(Product.Kind.choices)
+        reasons = dict(CancellationFeedback.Reason.choices)
         context = {
             **self.admin_site.each_context(request),
             "title": "Cancellations and help report",
@@ -580,10 +580,13 @@ class HelpArticleAdmin(AuditedAdmin):
                 }
                 for row in by_month
             ],
-            "reasons": feedback.exclude(reason="")
-            .values("reason")
-            .annotate(count=Count("id"))
-            .order_by("-count"),
+            "reasons": [
+                {**row, "label": reasons.get(row["reason"], row["reason"])}
+                for row in feedback.exclude(reason="")
+                .values("reason")
+                .annotate(count=Count("id"))
+                .order_by("-count")
+            ],
             "fixes": feedback.exclude(fix_taken="")
             .values("fix_taken")
             .annotate(count=Count("id"))
@@ -592,7 +595,6 @@ class HelpArticleAdmin(AuditedAdmin):
             .values("origin")
             .annotate(count=Count("id"))
             .order_by("-count")[:20],
-            "reason_labels": dict(CancellationFeedback.Reason.choices),
         }
         return TemplateResponse(request, "admin/support/help_report.html", context)
 

@@ -15,6 +15,7 @@ import secrets
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
+from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
@@ -143,3 +144,21 @@ def clean_file_name(name: str) -> str:
     base = os.path.basename(name or "").strip() or "attachment"
     safe = "".join(ch if ch.isalnum() or ch in "._- ()" else "_" for ch in base)
     return safe[-200:]
+
+
+def attachment_response(attachment) -> FileResponse:
+    """The file as a download that no browser renders in the portal's origin."""
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file is no longer stored.") from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -9,7 +9,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import membership_required
-from portal.http import client_ip
+from core.http import client_ip
 from support import services
 from support.forms import ArticleVoteForm
 from support.markdown import render_markdown

@@ -16,7 +16,7 @@ to reduce the same contact-center licenses can never together break the minimum
 
 A form's `submission_key` (a UUID sent with the form) makes a double submit
 harmless: the second finds what the first made and changes nothing. Refusals raise
-`portal.errors.ActionRefused` with the customer's words; `CaseAlreadyOpen` also
+`core.errors.ActionRefused` with the customer's words; `CaseAlreadyOpen` also
 carries the open case.
 """
 
@@ -35,10 +35,10 @@ from django.utils import timezone
 
 from accounts.access import membership_reread
 from accounts.models import Membership, User
-from portal.audit import audit_record
-from portal.emails import email_send_on_commit
-from portal.errors import ActionRefused
-from portal.org_cache import Topic
+from core.audit import AuditAction, audit_record
+from core.emails import email_send_on_commit
+from core.errors import ActionRefused
+from core.org_cache import organization_changed
 from subscriptions import services as subscription_services
 from subscriptions.models import Product, Subscription
 from subscriptions.policy import Action, Channel, Decision
@@ -147,7 +147,7 @@ def _admin_url(case: Case) -> str:
 
 def _audit(
     *,
-    action: str,
+    action: AuditAction,
     case: Case,
     actor: User | None,
     before: dict | None = None,
@@ -155,17 +155,16 @@ def _audit(
     ip_address: str | None = None,
 ) -> None:
     audit_record(
-        action=f"support.{action}",
+        action=action,
         organization=case.organization,
         actor=actor,
         target=case,
         before=before,
         after={"reference": case.reference, **(after or {})},
         ip_address=ip_address,
-        # A case's own change; what it changes of a subscription (an approved cancellation,
-        # an accepted quote) goes through subscriptions.services, which audits that itself.
-        changed=(Topic.CASES,),
     )
+    # Every change of a case may move it between the states Home and Support count.
+    organization_changed(case.organization)
 
 
 def _email_customer(
@@ -604,7 +603,7 @@ def _opened(
     decision: Decision | None = None,
 ) -> None:
     _audit(
-        action="case_opened",
+        action=AuditAction.CASE_OPENED,
         case=case,
         actor=membership.user,
         after={"kind": case.kind, "subject": case.subject, **after},
@@ -679,7 +678,7 @@ def case_reply(
     case.save(update_fields=["updated_at"])
     reopened = before == State.RESOLVED
     _audit(
-        action="case_reopened" if reopened else "case_replied",
+        action=AuditAction.CASE_REOPENED if reopened else AuditAction.CASE_REPLIED,
         case=case,
         actor=membership.user,
         before={"state": before} if before != case.state else None,
@@ -701,7 +700,7 @@ def case_close(*, case: Case, membership: Membership, ip_address: str | None = N
         return case
     before = _move(case, State.CLOSED)
     _audit(
-        action="case_closed",
+        action=AuditAction.CASE_CLOSED,
         case=case,
         actor=membership.user,
         before={"state": before},
@@ -772,7 +771,7 @@ def quote_accept(*, quote: Quote, membership: Membership, ip_address: str | None
     _add_message(case=case, author=user, body=text)
     before = _move(case, State.RESOLVED)
     _audit(
-        action="quote_accepted",
+        action=AuditAction.QUOTE_ACCEPTED,
         case=case,
         actor=user,
         before={"state": before},
@@ -809,7 +808,7 @@ def quote_decline(
     _add_message(case=case, author=user, body=text)
     before = _move(case, State.IN_PROGRESS if case.state == State.PENDING else case.state)
     _audit(
-        action="quote_declined",
+        action=AuditAction.QUOTE_DECLINED,
         case=case,
         actor=user,
         before={"state": before},
@@ -865,7 +864,7 @@ def case_staff_reply(
     if then_state and then_state != case.state:
         _move(case, then_state)
     _audit(
-        action="note_added" if internal else "staff_replied",
+        action=AuditAction.NOTE_ADDED if internal else AuditAction.STAFF_REPLIED,
         case=case,
         actor=staff,
         before={"state": before} if before != case.state else None,
@@ -894,7 +893,7 @@ def case_assign(
     case.assigned_to = assignee
     case.save(update_fields=["assigned_to", "updated_at"])
     _audit(
-        action="case_assigned",
+        action=AuditAction.CASE_ASSIGNED,
         case=case,
         actor=staff,
         before={"assigned_to": before},
@@ -918,7 +917,7 @@ def case_set_state(*, case: Case, staff: User, state: str, ip_address: str | Non
         return case
     before = _move(case, state)
     _audit(
-        action="case_state_changed",
+        action=AuditAction.CASE_STATE_CHANGED,
         case=case,
         actor=staff,
         before={"state": before},
@@ -978,7 +977,7 @@ def case_approve_cancellation(*, case: Case, staff: User, ip_address: str | None
     _add_message(case=case, author=staff, body=text, from_staff=True)
     before = _move(case, State.RESOLVED)
     _audit(
-        action="cancellation_approved",
+        action=AuditAction.CANCELLATION_REQUEST_APPROVED,
         case=case,
         actor=staff,
         before={"state": before},
@@ -1004,7 +1003,7 @@ def case_decline(*, case: Case, staff: User, reason: str, ip_address: str | None
     _add_message(case=case, author=staff, body=text, from_staff=True)
     before = _move(case, State.RESOLVED)
     _audit(
-        action="cancellation_declined",
+        action=AuditAction.CANCELLATION_REQUEST_DECLINED,
         case=case,
         actor=staff,
         before={"state": before},
@@ -1063,7 +1062,7 @@ def quote_send(
     _add_message(case=case, author=staff, body=text, from_staff=True)
     before = _move(case, State.PENDING)
     _audit(
-        action="quote_sent",
+        action=AuditAction.QUOTE_SENT,
         case=case,
         actor=staff,
         before={"state": before},
@@ -1136,7 +1135,7 @@ def article_vote(
         defaults={"helpful": helpful, "comment": comment.strip()[:1000]},
     )
     audit_record(
-        action="help.voted" if created else "help.vote_changed",
+        action=AuditAction.HELP_VOTED if created else AuditAction.HELP_VOTE_CHANGED,
         organization=membership.organization,
         actor=membership.user,
         target=article,

@@ -5,24 +5,28 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import membership_required
-from portal import org_cache
-from portal.counting import count_one
-from portal.errors import ActionRefused
-from portal.http import client_ip
-from portal.org_cache import Topic
-from portal.paging import page_by_ids, query_without_page
+from core.counting import count_one
+from core.errors import ActionRefused, carry_out
+from core.http import client_ip
+from core.org_cache import cached_for
+from core.paging import page_by_ids, query_without_page
 from subscriptions.models import Product, Subscription
 from subscriptions.policy import Action, Channel, Decision
-from subscriptions.selectors import decision_for, page_decision_context
-from subscriptions.views import load_visible, subscription_page
+from subscriptions.selectors import (
+    decision_for,
+    page_decision_context,
+    subscription_page,
+    visible_subscription,
+)
 from support import services
+from support.attachments import attachment_response
 from support.forms import (
     CancellationRequestForm,
     CaseFilterForm,
@@ -35,8 +39,6 @@ from support.models import Attachment, Case, Quote
 from support.selectors import case_counts, case_page, open_cancellation_case
 
 CASES_PAGE_SIZE = 25
-# What the cases pages draw: cases, their threads and states, and the names of people.
-SUPPORT_TOPICS = (Topic.CASES, Topic.PEOPLE)
 CASE_CHANNELS = (Channel.SUPPORT_CASE, Channel.ACCOUNT_MANAGER)
 # The actions a subscription's page may send to a case (the engine says which apply).
 REQUESTABLE = {
@@ -102,47 +104,27 @@ def _count_case(request: HttpRequest) -> None:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Support (A4): open and pending cases first, filters, search, paging."""
     visible = Case.objects.visible_to(request.membership)
-    # They read every case the member sees: kept until its cases (or its people) change.
-    counts = org_cache.kept_for(
-        request.membership,
-        "support",
-        lambda: case_counts(visible),
-        depends_on=SUPPORT_TOPICS,
-    )
+    # They read every case the member sees: cached until the organization changes.
+    counts = cached_for(request.membership, "support", lambda: case_counts(visible))
     form = CaseFilterForm(request.GET or None)
     filtered = form.filter(visible)
-
-    def cases() -> dict:
-        page = page_by_ids(
-            filtered.for_dashboard(),
-            request.GET.get("page"),
-            CASES_PAGE_SIZE,
-            # Nothing filtered away (the form hands back the same queryset): the page's
-            # count is the total the counts already hold.
-            count=counts["total"] if filtered is visible else None,
-        )
-        return {
-            "page": page,
-            "query": query_without_page(request),
-            "filtered": filtered_by_member,
-        }
-
-    filtered_by_member = bool(form.is_bound and any(form.data.get(f) for f in form.fields))
+    page = page_by_ids(
+        filtered.for_dashboard(),
+        request.GET.get("page"),
+        CASES_PAGE_SIZE,
+        # Nothing filtered away (the form hands back the same queryset): the page's count
+        # is the total the counts already hold.
+        count=counts["total"] if filtered is visible else None,
+    )
     return render(
         request,
         "support/dashboard.html",
         {
             "form": form,
             "counts": counts,
-            "filtered": filtered_by_member,
-            # The cases and their openers' names: kept until either changes.
-            "cases": org_cache.kept_part(
-                request,
-                "support",
-                "support/dashboard.html#cases",
-                cases,
-                depends_on=SUPPORT_TOPICS,
-            ),
+            "filtered": bool(form.is_bound and any(form.data.get(f) for f in form.fields)),
+            "page": page,
+            "query": query_without_page(request),
         },
     )
 
@@ -224,7 +206,7 @@ def case_request(request: HttpRequest, subscription_pk: int, action: str) -> Htt
     A11), a quote case for the account manager (A12), or a change request. The engine is
     asked again here and in the service; a refusal shows its reason."""
     context = page_decision_context(organization=request.organization)
-    subscription = load_visible(request, subscription_pk, context=context)
+    subscription = visible_subscription(request.membership, subscription_pk)
     try:
         action = Action(action)
     except ValueError:
@@ -443,32 +425,14 @@ def _case_for(request: HttpRequest, pk: int) -> Case:
 
 
 def _case_page(request: HttpRequest, case: Case, *, reply_form=None, decline_form=None, status=200):
-    def shown() -> dict:
-        return {
-            "case": case,
-            **case_page(case),
-            "decline_form": decline_form or QuoteDeclineForm(),
-            "today": timezone.localdate(),
-        }
-
-    # The case, its quotes and its thread. Its subscriptions are named by their numbers,
-    # hence holdings too. (The reply form stays out: each view draws its own key against
-    # double submission.) A quote declined without a reason shows its errors, drawn for
-    # this answer only.
-    case_shown = org_cache.kept_part(
-        request,
-        "case",
-        "support/case_detail.html#case",
-        shown,
-        depends_on=(*SUPPORT_TOPICS, Topic.HOLDINGS),
-        keep=decline_form is None,
-    )
     return render(
         request,
         "support/case_detail.html",
         {
             "case": case,
-            "case_shown": case_shown,
+            **case_page(case),
+            "decline_form": decline_form or QuoteDeclineForm(),
+            "today": timezone.localdate(),
             "reply_form": reply_form or ReplyForm(),
             "accepts_replies": case.accepts_replies(),
         },
@@ -508,13 +472,14 @@ def case_reply(request: HttpRequest, pk: int) -> HttpResponse:
 @membership_required
 def case_close(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case_for(request, pk)
-    try:
-        services.case_close(case=case, membership=request.membership, ip_address=client_ip(request))
-    except ActionRefused as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(request, f"{case.reference} is closed.")
-    return redirect("case_detail", pk=case.pk)
+    return carry_out(
+        request,
+        lambda: services.case_close(
+            case=case, membership=request.membership, ip_address=client_ip(request)
+        ),
+        done=f"{case.reference} is closed.",
+        then=reverse("case_detail", args=[case.pk]),
+    )
 
 
 def _quote_for(request: HttpRequest, pk: int, quote_pk: int) -> Quote:
@@ -526,15 +491,14 @@ def _quote_for(request: HttpRequest, pk: int, quote_pk: int) -> Quote:
 @membership_required
 def quote_accept(request: HttpRequest, pk: int, quote_pk: int) -> HttpResponse:
     quote = _quote_for(request, pk, quote_pk)
-    try:
-        services.quote_accept(
+    return carry_out(
+        request,
+        lambda: services.quote_accept(
             quote=quote, membership=request.membership, ip_address=client_ip(request)
-        )
-    except ActionRefused as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(request, "Quote accepted. The change is made; we e-mailed you a copy.")
-    return redirect("case_detail", pk=pk)
+        ),
+        done="Quote accepted. The change is made; we e-mailed you a copy.",
+        then=reverse("case_detail", args=[pk]),
+    )
 
 
 @require_POST
@@ -544,18 +508,17 @@ def quote_decline(request: HttpRequest, pk: int, quote_pk: int) -> HttpResponse:
     form = QuoteDeclineForm(request.POST)
     if not form.is_valid():
         return _case_page(request, quote.case, decline_form=form, status=400)
-    try:
-        services.quote_decline(
+    return carry_out(
+        request,
+        lambda: services.quote_decline(
             quote=quote,
             membership=request.membership,
             reason=form.cleaned_data["reason"],
             ip_address=client_ip(request),
-        )
-    except ActionRefused as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(request, "Quote declined. Your account manager will follow up.")
-    return redirect("case_detail", pk=pk)
+        ),
+        done="Quote declined. Your account manager will follow up.",
+        then=reverse("case_detail", args=[pk]),
+    )
 
 
 @membership_required
@@ -569,21 +532,3 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     return attachment_response(attachment)
-
-
-def attachment_response(attachment: Attachment) -> FileResponse:
-    """The file as a download that no browser renders in the portal's origin."""
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("The file is no longer stored.") from None
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response

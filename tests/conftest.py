@@ -3,12 +3,12 @@
 from contextlib import contextmanager
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db.models import FETCH_RAISE, query
-from django.test import override_settings
 from django.urls import reverse
 
 from accounts.models import Role
+from core import org_cache
 from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory, UserFactory
 
 
@@ -33,21 +33,19 @@ def lazy_fetches_raise():
 
 def _lazy_fetches_failing(assert_queries):
     @contextmanager
-    def wrapped(*args, **kwargs):
-        with (
-            assert_queries(*args, **kwargs) as captured,
-            lazy_fetches_raise(),
-            # What is measured is the page drawn: a part kept from an earlier view (even
-            # one made before rows were added without an audit) would hide its reads.
-            override_settings(KEEP_PAGE_PARTS=False),
-        ):
+    def wrapped(*args, forget_cached: bool = True, **kwargs):
+        # What is measured is what a page computes: a value cached by an earlier view
+        # (even one made before rows were added without a service) would hide its reads.
+        if forget_cached:
+            org_cache.forget_all()
+        with assert_queries(*args, **kwargs) as captured, lazy_fetches_raise():
             yield captured
 
     return wrapped
 
 
 # pytest-django's query-counting fixtures, where a lazy fetch also fails the test, and
-# every page is drawn afresh (portal.org_cache.kept_part).
+# what pages cache (core.org_cache) is computed afresh unless `forget_cached=False`.
 @pytest.fixture
 def django_assert_num_queries(django_assert_num_queries):
     return _lazy_fetches_failing(django_assert_num_queries)
@@ -60,16 +58,9 @@ def django_assert_max_num_queries(django_assert_max_num_queries):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache(db):
-    # Rate-limit counters live in the cache; each test starts with none.
-    cache.clear()
-
-
-@pytest.fixture
-def parts_drawn_afresh(settings):
-    """Every view draws its page afresh instead of keeping its drawn rows
-    (portal.org_cache.kept_part): for tests of what lies beneath them, the figures kept
-    and the queries of a drawing."""
-    settings.KEEP_PAGE_PARTS = False
+    # Rate-limit counters and cached counts live in the caches; each test starts with none.
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture

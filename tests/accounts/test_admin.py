@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Membership, Role
-from portal.models import AuditEvent
+from core.models import AuditEvent
 from tests.conftest import membership_of
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,8 @@
 
 from accounts import services
 from accounts.models import Membership, Role
-from portal.errors import ActionRefused
-from portal.models import AuditEvent
+from core.errors import ActionRefused
+from core.models import AuditEvent
 from tests.concurrency import RACE_TEST_MARKS, run_at_once
 from tests.factories import MembershipFactory, OrganizationFactory
 

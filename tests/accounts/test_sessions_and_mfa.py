@@ -5,8 +5,8 @@ from allauth.mfa.models import Authenticator
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from portal.http import client_ip
-from portal.models import AuditEvent
+from core.http import client_ip
+from core.models import AuditEvent
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -54,7 +54,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 DESKTOP = {"width": 1280, "height": 900}
-DEMO_PASSWORD = "switchboard-demo"  # accounts/management/commands/seed_demo.py
+DEMO_PASSWORD = "switchboard-demo"  # portal/management/commands/seed_demo.py
 
 AXE_SCRIPT = Path(settings.BASE_DIR) / "static" / "vendor" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from portal.audit import audit_record
+from core.audit import audit_record
 from subscriptions.demo import ACME_NUMBERS
 from subscriptions.models import Product, Subscription
 from subscriptions.policy import APP_STORE_STEPS

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Role
-from portal.audit import audit_record
-from portal.models import AuditEvent
+from core.audit import audit_record
+from core.models import AuditEvent
 from tests.factories import MembershipFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db
@@ -129,10 +129,10 @@ def test_audit_events_cannot_be_changed_or_deleted(organization, owner):
 def test_audit_events_are_read_only_in_admin(client_for, staff, organization, owner):
     event = audit_record(action="team.invited", organization=organization, actor=owner)
     client = client_for(staff)
-    assert client.get(reverse("admin:portal_auditevent_changelist")).status_code == 200
-    assert client.get(reverse("admin:portal_auditevent_add")).status_code == 403
+    assert client.get(reverse("admin:core_auditevent_changelist")).status_code == 200
+    assert client.get(reverse("admin:core_auditevent_add")).status_code == 403
     response = client.post(
-        reverse("admin:portal_auditevent_delete", args=[event.pk]), {"post": "yes"}
+        reverse("admin:core_auditevent_delete", args=[event.pk]), {"post": "yes"}
     )
     assert response.status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from portal.models import AuditEvent
+from core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

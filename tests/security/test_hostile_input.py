@@ -11,7 +11,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal.models import AuditEvent
+from core.models import AuditEvent
 from support.models import HelpArticle, HelpCategory
 from tests.conftest import membership_of, reauthenticate
 from tests.factories import (

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Role
-from portal.models import AuditEvent
+from core.models import AuditEvent
 from support.models import Attachment, HelpArticle, HelpCategory
 from tests.conftest import lazy_fetches_raise, membership_of, reauthenticate
 from tests.factories import (

@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Organization, User
-from portal.audit import audit_record
+from core.audit import audit_record
 from subscriptions.models import Product, Subscription
 from support.models import Case, Message
 from tests.conftest import reauthenticate

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from portal.models import AuditEvent
+from core.models import AuditEvent
 from subscriptions.models import (
     BlockedNumber,
     CancellationFeedback,

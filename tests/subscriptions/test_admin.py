@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from portal.models import AuditEvent
+from core.models import AuditEvent
 from subscriptions.models import Product, Subscription
 from tests.factories import (
     BlockedNumberFactory,

@@ -309,17 +309,17 @@ def test_a_page_of_decisions_costs_the_same_queries_for_any_number_of_rows(
     _page_rows(organization, rows)
     membership = membership_of(owner, organization)
     today = timezone.localdate()
-    # Super Admins, the catalog and its plan options (decision_context: the account
-    # manager comes with the organization), then the subscriptions and their add-ons, with
-    # their products from that catalog: the same for one row or many.
-    with django_assert_num_queries(5):
+    # Super Admins and the catalog's plan options (decision_context: the account manager
+    # comes with the organization), then the subscriptions with their products, and their
+    # add-ons: the same for one row or many.
+    with django_assert_num_queries(4):
         context = decision_context(organization=organization)
         subscriptions = list(
             Subscription.objects.visible_to(membership)
             .filter(parent__isnull=True)
-            .with_page_relations(products=context.products)
+            .with_page_relations()
         )
-        prefetch_line_addons(subscriptions, context.products)
+        prefetch_line_addons(subscriptions)
         for subscription in subscriptions:
             decisions = decisions_for(
                 subscription=subscription,
@@ -338,56 +338,6 @@ def test_a_page_of_decisions_costs_the_same_queries_for_any_number_of_rows(
                     context=context,
                 )
     assert len(subscriptions) == rows + 1
-
-
-def test_page_relations_take_products_from_the_catalog_instead_of_joining_them(
-    organization, owner, django_assert_num_queries
-):
-    _page_rows(organization, 2)
-    smaller = ProductFactory(line=True, tier=1)
-    line = Subscription.objects.filter(parent__isnull=True, phone_number__isnull=False)[0]
-    line.scheduled_product = smaller
-    line.save()
-    membership = membership_of(owner, organization)
-    context = decision_context(organization=organization)
-    joined = Subscription.objects.visible_to(membership).with_page_relations()
-    given = Subscription.objects.visible_to(membership).with_page_relations(
-        products=context.products
-    )
-    # Lazy fetches raise in here: every product and scheduled plan must already be there.
-    with django_assert_num_queries(2) as captured:
-        rows = list(given)
-        prefetch_line_addons(rows, context.products)
-        shown = [
-            (row.pk, row.product.name, row.scheduled_product, [a.product for a in row.line_addons])
-            for row in rows
-        ]
-    assert '"subscriptions_product"."cancel_channel"' not in captured.captured_queries[0]["sql"]
-    for row in rows:
-        assert row.product is context.products[row.product_id]
-        for addon in row.line_addons:
-            assert addon.product is context.products[addon.product_id]
-    assert dict((pk, scheduled) for pk, _, scheduled, _ in shown)[line.pk] == smaller
-    # The same rows, products, plans and add-ons as the joined read, and the same decisions.
-    assert shown == [
-        (row.pk, row.product.name, row.scheduled_product, [a.product for a in row.line_addons])
-        for row in joined
-    ]
-    today = timezone.localdate()
-    for mine, theirs in zip(rows, joined, strict=True):
-        assert decisions_for(
-            subscription=mine,
-            membership=membership,
-            actions=list(Action),
-            today=today,
-            context=context,
-        ) == decisions_for(
-            subscription=theirs,
-            membership=membership,
-            actions=list(Action),
-            today=today,
-            context=context,
-        )
 
 
 def test_pages_of_licenses_and_plans_skip_the_add_on_query_that_only_lines_need(

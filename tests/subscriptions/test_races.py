@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from portal.models import AuditEvent
+from core.models import AuditEvent
 from subscriptions.models import Subscription
 from tests.concurrency import RACE_TEST_MARKS, run_at_once
 from tests.conftest import reauthenticate

@@ -8,7 +8,7 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
-from portal.models import AuditEvent
+from core.models import AuditEvent
 from subscriptions.models import PhoneNumber, SpareNumber, Subscription
 from tests.factories import PhoneNumberFactory, ProductFactory, SubscriptionFactory
 

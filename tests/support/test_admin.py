@@ -7,7 +7,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.models import AuditEvent
+from core.models import AuditEvent
 from subscriptions.models import Subscription
 from support import services
 from support.models import Case, Quote

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.models import AuditEvent
+from core.models import AuditEvent
 from support.models import Case, Message
 from tests.conftest import membership_of
 from tests.factories import CaseFactory, MessageFactory
@@ -96,7 +96,7 @@ def test_the_dashboard_pages_and_keeps_a_constant_number_of_queries(
     for _ in range(10):
         case_of(owner, organization)
     client.get(reverse("support"))
-    # Each measured view counts afresh: its counts are kept (portal.org_cache) until an
+    # Each measured view counts afresh: its counts are kept (core.org_cache) until an
     # audited change, and these cases are made without one.
     cache.clear()
     with django_assert_max_num_queries(40) as few:

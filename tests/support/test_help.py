@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
-from portal.models import AuditEvent
+from core.models import AuditEvent
 from subscriptions.models import CancellationFeedback
 from subscriptions.policy import HelpTopic
 from support.help_demo import ARTICLES, seed_help_center

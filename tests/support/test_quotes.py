@@ -8,8 +8,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.errors import ActionRefused
-from portal.models import AuditEvent
+from core.errors import ActionRefused
+from core.models import AuditEvent
 from support import services
 from support.models import Case, Quote
 from tests.factories import CaseFactory, CaseSubscriptionFactory, QuoteFactory

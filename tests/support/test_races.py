@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from portal.errors import ActionRefused
+from core.errors import ActionRefused
 from subscriptions.models import Subscription
 from support import services
 from support.models import Case, CaseSubscription

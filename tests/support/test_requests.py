@@ -4,7 +4,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from portal.models import AuditEvent
+from core.models import AuditEvent
 from subscriptions.models import Subscription
 from support.models import Case, CaseSubscription
 from tests.factories import MembershipFactory, SubscriptionFactory

@@ -8,7 +8,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections, connection
 
-from portal.emails import outbox_flush
+from core.emails import outbox_flush
 
 logger = logging.getLogger(__name__)
 # How often a stopping relay notices it is asked to stop, however long --interval is.

@@ -23,7 +23,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from portal.models import OutboundEmail
+from core.models import OutboundEmail
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@
   page's rows with their joins (sorting every full row with its joins costs far more);
   the ids may be another model's, loaded by another queryset.
 - `query_without_page`: a request's query string without its page number, for the
-  pagination links (`portal/pagination.html`) and exports to carry the filters.
+  pagination links (`core/pagination.html`) and exports to carry the filters.
 - `distinct_values`: the distinct values of one column within an organization, read
   by probing an index once per value (a "loose index scan", written as a recursive
   query that PostgreSQL and SQLite both run) instead of reading every row.
@@ -72,7 +72,7 @@ def page_by_ids(
     subscriptions); by default the queryset's own primary keys, loaded by the queryset.
     `count`: the queryset's count, when the page has it already (Licenses counts its
     free licenses in the same query; list pages keep their unfiltered totals in
-    `portal.org_cache`).
+    `core.org_cache`).
     """
     paginator = Paginator(queryset.values_list(ids, flat=True), per_page)
     if count is not None:

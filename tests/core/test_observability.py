@@ -9,7 +9,7 @@ from django.db import OperationalError
 from django.test import Client
 from django.urls import reverse
 
-from portal.observability import JsonFormatter
+from core.observability import JsonFormatter
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

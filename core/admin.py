@@ -3,9 +3,10 @@
 from django.contrib import admin
 from django.db import transaction
 
-from portal.audit import audit_record
-from portal.http import client_ip
-from portal.models import AuditEvent, OutboundEmail
+from core.audit import audit_record
+from core.http import client_ip
+from core.models import AuditEvent, OutboundEmail
+from core.org_cache import catalog_changed, organization_changed
 
 
 @admin.register(AuditEvent)
@@ -33,6 +34,15 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
 
+def admin_changed(organization) -> None:
+    """What is cached about `organization` is stale once staff's change commits; a change
+    of no organization's (the catalog's) makes every organization's stale."""
+    if organization is None:
+        catalog_changed()
+    else:
+        organization_changed(organization)
+
+
 class AuditedAdmin(admin.ModelAdmin):
     """Records every save and delete made by staff in admin as an audit event."""
 
@@ -49,9 +59,11 @@ class AuditedAdmin(admin.ModelAdmin):
             after={name: str(form.cleaned_data.get(name)) for name in form.changed_data},
             ip_address=client_ip(request),
         )
+        admin_changed(self.audit_organization(obj))
 
-    @transaction.atomic  # pages drop what they kept once the row is gone, not before
+    @transaction.atomic  # the event and the deletion together
     def delete_model(self, request, obj):
+        admin_changed(self.audit_organization(obj))
         audit_record(
             action=f"admin.{obj._meta.model_name}_deleted",
             organization=self.audit_organization(obj),

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.middleware import SlidingSessionMiddleware
+from core.middleware import SlidingSessionMiddleware
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,8 @@
 import pytest
 from django.core.exceptions import FieldFetchBlocked
 
-from portal.models import AuditEvent
-from portal.paging import MAX_PAGE, distinct_values, page_by_ids, uncounted_page
+from core.models import AuditEvent
+from core.paging import MAX_PAGE, distinct_values, page_by_ids, uncounted_page
 from subscriptions.models import PhoneNumber, Subscription
 from tests.factories import PhoneNumberFactory
 

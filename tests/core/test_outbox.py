@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Invitation
-from portal.emails import MAX_ATTEMPTS, outbox_flush
-from portal.models import OutboundEmail
+from core.emails import MAX_ATTEMPTS, outbox_flush
+from core.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
 
@@ -52,9 +52,7 @@ def test_a_failing_mail_server_neither_undoes_nor_blocks_the_change_and_it_is_re
     assert mailoutbox == []
     # The next run, once its back-off has passed, delivers it.
     out = io.StringIO()
-    with mock.patch(
-        "portal.emails.timezone.now", return_value=timezone.now() + timedelta(minutes=5)
-    ):
+    with mock.patch("core.emails.timezone.now", return_value=timezone.now() + timedelta(minutes=5)):
         call_command("send_outbox", stdout=out)
     assert "1 sent" in out.getvalue()
     email.refresh_from_db()
@@ -65,7 +63,7 @@ def test_a_failing_mail_server_neither_undoes_nor_blocks_the_change_and_it_is_re
 def test_a_rolled_back_change_leaves_no_email(owner, organization):
     from django.db import transaction
 
-    from portal.emails import email_send_on_commit
+    from core.emails import email_send_on_commit
 
     with pytest.raises(RuntimeError), transaction.atomic():
         email_send_on_commit(
@@ -79,7 +77,7 @@ def test_a_rolled_back_change_leaves_no_email(owner, organization):
 
 def _waiting(organization, owner, count: int, *, attempts: int = 0) -> list[OutboundEmail]:
     """`count` e-mails in the outbox, each tried `attempts` times already."""
-    from portal.emails import email_render
+    from core.emails import email_render
 
     emails = []
     for n in range(count):
@@ -180,7 +178,7 @@ def test_with_the_relay_a_request_leaves_its_email_to_send_outbox_follow(
     assert email.sent_at is None and email.attempts == 0  # the request did not deliver it
     assert mailoutbox == []
 
-    from portal.management.commands import send_outbox
+    from core.management.commands import send_outbox
 
     rounds = []
 
@@ -218,7 +216,7 @@ def test_a_run_delivers_everything_due_a_hundred_per_connection(
     # The cron run after an outage delivers the whole backlog, not only one connection's.
     from django.core.mail.backends.locmem import EmailBackend
 
-    from portal import emails
+    from core import emails
 
     monkeypatch.setattr(emails, "PER_CONNECTION", 2)
     _waiting(organization, owner, 5)

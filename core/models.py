@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from portal.paging import distinct_values
+from core.paging import distinct_values
 
 # Events of staff's own work that customers never see: an internal note on a case.
 STAFF_ONLY_ACTIONS = ("support.note_added",)

@@ -1,0 +1,45 @@
+"""The one exception services raise when the rules refuse an action, and the one place
+that turns a refusal into what the member sees next."""
+
+import logging
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+logger = logging.getLogger("portal.events")
+
+
+class ActionRefused(Exception):
+    """The rules refuse this action; the message says why, in the customer's words."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+        # Every refusal is logged where it is decided, whichever view shows it.
+        logger.info("refused", extra={"reason": message[:300]})
+
+
+def carry_out(
+    request: HttpRequest,
+    change: Callable[[], object],
+    *,
+    done: str | Callable[[object], str],
+    then: str | Callable[[], HttpResponse],
+    then_if_refused: str | Callable[[], HttpResponse] | None = None,
+) -> HttpResponse:
+    """Make `change()` (one service call) and say how it went on the next page: `done`
+    (text, or a function of what the service returned), or the refusal's reason. The
+    answer is a redirect to `then` (a URL or URL name), or `then_if_refused` after a
+    refusal when given; either may instead be a function that makes the response (an
+    htmx fragment)."""
+    try:
+        result = change()
+    except ActionRefused as refusal:
+        messages.error(request, refusal.message)
+        target = then if then_if_refused is None else then_if_refused
+    else:
+        messages.success(request, done(result) if callable(done) else done)
+        target = then
+    return target() if callable(target) else redirect(target)

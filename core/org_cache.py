@@ -1,0 +1,98 @@
+"""Values computed from an organization's rows, cached until the organization changes.
+
+Counting what an organization holds reads every row it has, and Home, the page everyone
+lands on, shows such counts. `cached(...)` keeps a computed value in Django's cache
+under the organization's *cache version*:
+
+- Every organization has a version in the cache, and the catalog (shared by all) has
+  one too. A value is stored and found under both, so a new version of either is a
+  miss for everything cached before it.
+- Services call `organization_changed(organization)` when they change what cached
+  values read (members and roles, invitations, what the organization holds, its
+  cases), and `catalog_changed()` follows any change of the catalog. The new version
+  is set when the change's transaction commits: a page that read the rows before the
+  commit must not store what it read under the new version.
+- Values expire after `CACHE_SECONDS` anyway, for what changes with time alone (an
+  invitation's validity) or without a service (a bulk load in a shell).
+
+Cached values are plain data (numbers, text, tuples of them), never model instances,
+so they read the same after a deploy. They live in the "org_values" cache (settings),
+apart from the rate-limit counters of the default cache.
+"""
+
+import uuid
+from collections.abc import Callable
+
+from django.core.cache import caches
+from django.db import transaction
+
+ALIAS = "org_values"
+CACHE_SECONDS = 60
+# Longer than any value cached under it: a version outlives what it guards.
+VERSION_SECONDS = 24 * 60 * 60
+_CATALOG = "catalog"
+
+
+def _version_key(scope: int | str) -> str:
+    return f"cache-version:{scope}"
+
+
+def _new_version(scope: int | str) -> None:
+    # A random version, not a counter: two changes committing at once each get a
+    # version of their own, and a version lost from the cache never comes back.
+    caches[ALIAS].set(_version_key(scope), uuid.uuid4().hex, VERSION_SECONDS)
+
+
+def organization_changed(organization) -> None:
+    """What is cached about `organization` (an instance or its id) is stale from the
+    commit of the current transaction on (at once outside one)."""
+    organization_id = getattr(organization, "pk", organization)
+    transaction.on_commit(lambda: _new_version(organization_id))
+
+
+def catalog_changed() -> None:
+    """What is cached about every organization is stale from the commit on: the catalog's
+    products and plan options are part of what pages decide with."""
+    transaction.on_commit(lambda: _new_version(_CATALOG))
+
+
+def forget_all() -> None:
+    """Every cached value is a miss from now on, at once: after rows were loaded without
+    the services (a bulk load), or to measure what pages compute."""
+    _new_version(_CATALOG)
+
+
+def cache_version(organization_id: int) -> str:
+    """The organization's version and the catalog's, as one string."""
+    cache = caches[ALIAS]
+    keys = [_version_key(organization_id), _version_key(_CATALOG)]
+    versions = cache.get_many(keys)
+    for key in keys:
+        if key not in versions:
+            # Never set, or lost: start one (add, so that two pages agree on it).
+            cache.add(key, uuid.uuid4().hex, VERSION_SECONDS)
+            versions[key] = cache.get(key)
+    return ".".join(str(versions[key]) for key in keys)
+
+
+def cached(organization_id: int, name: str, compute: Callable[[], object]):
+    """`compute()`, or what it gave for this organization and `name` under the current
+    cache version. What it returns must be plain data."""
+    cache = caches[ALIAS]
+    key = f"org:{organization_id}:{name}"
+    version = cache_version(organization_id)
+    value = cache.get(key, version=version)
+    if value is None:
+        value = compute()
+        cache.set(key, value, CACHE_SECONDS, version=version)
+    return value
+
+
+def cached_for(membership, name: str, compute: Callable[[], object]):
+    """`cached` for a page's values as `membership` sees them: Admins and above see the
+    whole organization (by role, as Super Admins see more), a Member their own."""
+    if membership.is_admin_or_above:
+        viewpoint = f"{name}:{membership.role}"
+    else:
+        viewpoint = f"{name}:member-{membership.user_id}"
+    return cached(membership.organization_id, viewpoint, compute)
