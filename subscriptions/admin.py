@@ -18,6 +18,7 @@ from subscriptions.models import (
     SpareNumber,
     Subscription,
 )
+from subscriptions.services import phone_number_follow_subscription
 
 
 class ProductAdminForm(forms.ModelForm):
@@ -82,6 +83,15 @@ class ProductAdmin(AuditedAdmin):
         return None  # the catalog belongs to no organization
 
 
+class PhoneNumberForm(forms.ModelForm):
+    """A number belongs to its subscription's organization (copied onto the number for
+    the Numbers page's index): giving a number to a subscription sets it."""
+
+    def save(self, commit=True):
+        self.instance.organization_id = self.instance.subscription.organization_id
+        return super().save(commit)
+
+
 class BlockedNumberInline(admin.TabularInline):
     model = BlockedNumber
     extra = 0
@@ -89,6 +99,7 @@ class BlockedNumberInline(admin.TabularInline):
 
 @admin.register(PhoneNumber)
 class PhoneNumberAdmin(AuditedAdmin):
+    form = PhoneNumberForm
     list_display = ("e164", "country", "number_type", "inbound_recording", "calling_mode")
     list_filter = ("country", "number_type", "inbound_recording", "calling_mode")
     search_fields = (
@@ -111,6 +122,7 @@ class PhoneNumberAdmin(AuditedAdmin):
 
 class PhoneNumberInline(admin.StackedInline):
     model = PhoneNumber
+    form = PhoneNumberForm
     extra = 0
     max_num = 1
     can_delete = False
@@ -168,6 +180,11 @@ class SubscriptionAdmin(AuditedAdmin):
         ),
         ("Cancellation", {"fields": ("cancelled_at", "cancelled_by_cancel_line", "created_at")}),
     )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "organization" in form.changed_data:
+            phone_number_follow_subscription(subscription=obj)  # moved: its number follows
 
     def save_formset(self, request, form, formset, change):
         _audit_inline_deletions(request, formset, organization=form.instance.organization)

@@ -229,6 +229,7 @@ def _numbered(
     )
     PhoneNumber.objects.create(
         subscription=subscription,
+        organization=organization,
         e164=e164,
         country=country,
         number_type=number_type,

@@ -348,15 +348,6 @@ class Subscription(models.Model):
         detail = self.number.e164 if self.number is not None else self.label
         return f"{self.product.name} {detail}".strip()
 
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        update_fields = kwargs.get("update_fields")
-        if update_fields is None or "organization" in update_fields:
-            # A subscription moved to another organization (by staff) takes its number.
-            PhoneNumber.objects.filter(subscription_id=self.pk).exclude(
-                organization_id=self.organization_id
-            ).update(organization_id=self.organization_id)
-
     def clean(self):
         super().clean()
         # Add-ons are features of a line (I6), and the pages rely on it: only a line's
@@ -436,10 +427,11 @@ class PhoneNumber(models.Model):
     subscription = models.OneToOneField(
         Subscription, on_delete=models.CASCADE, related_name="phone_number"
     )
-    # The subscription's organization, copied here (and kept in step by the two save()s)
-    # so that an organization's numbers in number order are one index range: the Numbers
-    # page reads its 25 rows and its count from that index instead of joining every
-    # subscription.
+    # The subscription's organization, copied here (whoever gives a subscription its number
+    # sets it; staff moving a subscription in admin carry its number along with
+    # `services.phone_number_follow_subscription`) so that an organization's numbers in
+    # number order are one index range: the Numbers page reads its rows and its count from
+    # that index instead of joining every subscription.
     organization = models.ForeignKey(
         "accounts.Organization", on_delete=models.CASCADE, related_name="+", editable=False
     )
@@ -474,15 +466,6 @@ class PhoneNumber(models.Model):
 
     def __str__(self) -> str:
         return self.e164
-
-    def save(self, *args, **kwargs):
-        update_fields = kwargs.get("update_fields")
-        if update_fields is None or "subscription" in update_fields:
-            # Always the subscription's own: staff may have moved it, or this number.
-            self.organization_id = self.subscription.organization_id
-            if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "organization"}
-        super().save(*args, **kwargs)
 
     def clean(self):
         super().clean()

@@ -591,6 +591,18 @@ def license_assign(
     return subscription
 
 
+def phone_number_follow_subscription(*, subscription: Subscription) -> None:
+    """A subscription's number belongs to the subscription's organization: after staff
+    give a number to a subscription or move a subscription to another organization (in
+    admin), its number follows. (Its organization is copied onto the number for the
+    Numbers page's index.)"""
+    moved = PhoneNumber.objects.filter(subscription_id=subscription.pk).exclude(
+        organization_id=subscription.organization_id
+    )
+    if moved.update(organization_id=subscription.organization_id):
+        organization_changed(subscription.organization_id)
+
+
 # --- carried out by staff from a support case -----------------------------------------
 
 

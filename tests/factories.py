@@ -140,6 +140,7 @@ class PhoneNumberFactory(factory.django.DjangoModelFactory):
         model = PhoneNumber
 
     subscription = factory.SubFactory(SubscriptionFactory)
+    organization = factory.LazyAttribute(lambda number: number.subscription.organization)
     e164 = factory.Sequence(lambda n: f"+1415555{n:04d}")
     country = "US"
 

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from core.models import AuditEvent
-from subscriptions.models import Product, Subscription
+from subscriptions.models import PhoneNumber, Product, Subscription
 from tests.factories import (
     BlockedNumberFactory,
     PhoneNumberFactory,
@@ -241,3 +241,42 @@ def test_i6_only_a_lines_admin_page_offers_add_ons(client, staff, organization):
     for subscription, offered in ((number, False), (line, True)):
         url = reverse("admin:subscriptions_subscription_change", args=[subscription.pk])
         assert ('name="addons-TOTAL_FORMS"' in client.get(url).content.decode()) is offered
+
+
+def test_a_number_carries_its_subscriptions_organization(
+    client, staff, organization, other_organization
+):
+    number = PhoneNumberFactory(subscription__organization=organization)
+    subscription = number.subscription
+    client.force_login(staff)
+    # Staff move the subscription to another organization: its number follows.
+    response = client.post(
+        reverse("admin:subscriptions_subscription_change", args=[subscription.pk]),
+        subscription_form(
+            other_organization,
+            subscription.product,
+            term_start=subscription.term_start.isoformat(),
+            term_end=subscription.term_end.isoformat(),
+        ),
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    number.refresh_from_db()
+    assert number.organization == other_organization
+    # A number staff give to a subscription takes the subscription's organization.
+    trunkless = SubscriptionFactory(organization=organization)
+    response = client.post(
+        reverse("admin:subscriptions_phonenumber_add"),
+        {
+            "subscription": trunkless.pk,
+            "e164": "+14155550999",
+            "country": "US",
+            "number_type": "local",
+            "calling_mode": "data",
+            "blocked-TOTAL_FORMS": "0",
+            "blocked-INITIAL_FORMS": "0",
+            "blocked-MIN_NUM_FORMS": "0",
+            "blocked-MAX_NUM_FORMS": "1000",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert PhoneNumber.objects.get(e164="+14155550999").organization == organization

@@ -203,16 +203,6 @@ def test_numbers_visible_match_the_number_subscriptions_visible(
     assert holdings["elsewhere"] not in numbers
 
 
-def test_a_number_carries_its_subscriptions_organization(organization, other_organization):
-    number = PhoneNumberFactory(subscription__organization=organization)
-    assert number.organization == organization
-    subscription = number.subscription
-    subscription.organization = other_organization
-    subscription.save()  # staff moved it: the number follows
-    number.refresh_from_db()
-    assert number.organization == other_organization
-
-
 def test_i6_only_an_add_on_belongs_to_a_line_of_its_own_organization(
     organization, other_organization
 ):
