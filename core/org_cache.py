@@ -51,8 +51,12 @@ def organization_changed(organization) -> None:
 
 
 def catalog_changed() -> None:
-    """What is cached about every organization is stale from the commit on: the catalog's
-    products and plan options are part of what pages decide with."""
+    """What is cached about every organization is stale at once, and again from the commit
+    on (a page that read the catalog meanwhile must not stand): the catalog's products and
+    plan options are part of what pages decide with, and the change's own transaction
+    must read its change. Rare (staff edit the catalog), so the write inside the
+    transaction costs nothing worth saving."""
+    _new_version(_CATALOG)
     transaction.on_commit(lambda: _new_version(_CATALOG))
 
 
@@ -62,29 +66,27 @@ def forget_all() -> None:
     _new_version(_CATALOG)
 
 
-def cache_version(organization_id: int) -> str:
-    """The organization's version and the catalog's, as one string."""
-    cache = caches[ALIAS]
-    keys = [_version_key(organization_id), _version_key(_CATALOG)]
-    versions = cache.get_many(keys)
-    for key in keys:
-        if key not in versions:
-            # Never set, or lost: start one (add, so that two pages agree on it).
-            cache.add(key, uuid.uuid4().hex, VERSION_SECONDS)
-            versions[key] = cache.get(key)
-    return ".".join(str(versions[key]) for key in keys)
-
-
 def cached(organization_id: int, name: str, compute: Callable[[], object]):
     """`compute()`, or what it gave for this organization and `name` under the current
-    cache version. What it returns must be plain data."""
+    cache version. What it returns must be plain data.
+
+    One round trip reads the two versions and the value, which is stored with the
+    versions it was computed under."""
     cache = caches[ALIAS]
+    keys = [_version_key(organization_id), _version_key(_CATALOG)]
     key = f"org:{organization_id}:{name}"
-    version = cache_version(organization_id)
-    value = cache.get(key, version=version)
-    if value is None:
-        value = compute()
-        cache.set(key, value, CACHE_SECONDS, version=version)
+    found = cache.get_many([*keys, key])
+    for missing in [k for k in keys if k not in found]:
+        # Never set, or lost: start one (add, so that two pages agree on it); a value
+        # stored under the version that was lost can never match the new one.
+        cache.add(missing, uuid.uuid4().hex, VERSION_SECONDS)
+        found[missing] = cache.get(missing)
+    version = tuple(found[k] for k in keys)
+    stored = found.get(key)
+    if stored is not None and stored[0] == version:
+        return stored[1]
+    value = compute()
+    cache.set(key, (version, value), CACHE_SECONDS)
     return value
 
 

@@ -132,7 +132,7 @@ def number_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def licenses(request: HttpRequest) -> HttpResponse:
     membership = request.membership
     context = page_decision_context(organization=request.organization)
-    user_licenses = live_of_kinds(membership, [Kind.USER_LICENSE])
+    user_licenses = live_of_kinds(membership, [Kind.USER_LICENSE], context)
     # Both counts the page shows, in one query, cached until the organization changes.
     counts = cached_for(
         membership,
@@ -152,7 +152,7 @@ def licenses(request: HttpRequest) -> HttpResponse:
             "user_licenses": rows_for(page.object_list, membership=membership, context=context),
             "free_licenses": counts["free"],
             "contact_center": rows_for(
-                live_of_kinds(membership, [Kind.CONTACT_CENTER_LICENSE]),
+                live_of_kinds(membership, [Kind.CONTACT_CENTER_LICENSE], context),
                 membership=membership,
                 context=context,
             ),
@@ -163,7 +163,9 @@ def licenses(request: HttpRequest) -> HttpResponse:
 
 def _rows_of_kind(request: HttpRequest, kind: str, context) -> list:
     return rows_for(
-        live_of_kinds(request.membership, [kind]), membership=request.membership, context=context
+        live_of_kinds(request.membership, [kind], context),
+        membership=request.membership,
+        context=context,
     )
 
 

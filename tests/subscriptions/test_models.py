@@ -299,10 +299,10 @@ def test_a_page_of_decisions_costs_the_same_queries_for_any_number_of_rows(
     _page_rows(organization, rows)
     membership = membership_of(owner, organization)
     today = timezone.localdate()
-    # Super Admins and the catalog's plan options (decision_context: the account manager
-    # comes with the organization), then the subscriptions with their products, and their
-    # add-ons: the same for one row or many.
-    with django_assert_num_queries(4):
+    # Super Admins, the catalog and its plan options (decision_context: the account
+    # manager comes with the organization), then the subscriptions with their products,
+    # and their add-ons: the same for one row or many.
+    with django_assert_num_queries(5):
         context = decision_context(organization=organization)
         subscriptions = list(
             Subscription.objects.visible_to(membership)
