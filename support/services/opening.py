@@ -1,0 +1,324 @@
+"""Customers open cases: general questions, cancellation requests, change and quote requests."""
+
+import uuid
+from collections.abc import Sequence
+
+from django.db import IntegrityError, transaction
+
+from accounts.access import membership_reread
+from accounts.models import Membership, User
+from core.audit import AuditAction
+from core.emails import email_send_on_commit
+from core.errors import ActionRefused
+from subscriptions import services as subscription_services
+from subscriptions.models import Product, Subscription
+from subscriptions.policy import Action, Channel, Decision
+from support.models import Case, CaseSubscription
+from support.services.shared import (
+    CANCEL_ACTIONS,
+    CaseAlreadyOpen,
+    Kind,
+    _add_message,
+    _audit,
+    _by_key,
+    _case_url,
+    _decide,
+    _email_staff,
+    _open_cancellation_of,
+    files_removed_on_failure,
+)
+
+
+@files_removed_on_failure
+@transaction.atomic
+def case_open_general(
+    *,
+    membership: Membership,
+    subject: str,
+    body: str,
+    origin: str = "",
+    files: Sequence = (),
+    submission_key: uuid.UUID | None = None,
+    ip_address: str | None = None,
+) -> tuple[Case, bool]:
+    """A general question (I10 "Contact support", A13 "Submit a request"). Returns the case
+    and whether it is new (False: the same form was submitted before)."""
+    membership = membership_reread(membership)
+    existing = _by_key(Case, submission_key, organization=membership.organization)
+    if existing is not None:
+        return existing, False
+    subject, body = subject.strip(), body.strip()
+    if not subject or not body:
+        raise ActionRefused("Give the case a subject and tell us what you need.")
+    try:
+        with transaction.atomic():
+            case = Case.objects.create(
+                organization=membership.organization,
+                opened_by=membership.user,
+                kind=Kind.GENERAL,
+                subject=subject[:200],
+                origin=origin[:200],
+                submission_key=submission_key,
+            )
+    except IntegrityError:
+        # The same form, submitted twice at once: the other submit made the case.
+        return Case.objects.get(submission_key=submission_key), False
+    _add_message(case=case, author=membership.user, body=body, files=files)
+    _opened(case, membership=membership, ip_address=ip_address, after={"origin": case.origin})
+    return case, True
+
+
+@files_removed_on_failure
+@transaction.atomic
+def case_request_cancellation(
+    *,
+    membership: Membership,
+    subscription: Subscription,
+    full_name: str,
+    company: str,
+    contact: str,
+    action: Action = Action.CANCEL,
+    keep_quantity: int | None = None,
+    details: str = "",
+    files: Sequence = (),
+    submission_key: uuid.UUID | None = None,
+    ip_address: str | None = None,
+) -> tuple[Case, bool]:
+    """A Cancellation Request (A2, A3, A5, A6, A11): the engine must route this cancellation
+    to a support case. `keep_quantity`: the licenses kept (None or 0: all are cancelled)."""
+    membership = membership_reread(membership)
+    existing = _by_key(Case, submission_key, organization=membership.organization)
+    if existing is not None:
+        return existing, False
+    requester = {
+        "requester_name": full_name.strip()[:150],
+        "requester_company": company.strip()[:200],
+        "requester_contact": contact.strip()[:254],
+    }
+    if not all(requester.values()):
+        raise ActionRefused(
+            "A cancellation request needs your full name, your company name or account ID, "
+            "and how to reach you."
+        )
+    action = Action(action)
+    if action not in CANCEL_ACTIONS:
+        raise ActionRefused("A cancellation request cancels; ask for other changes separately.")
+    subscription = subscription_services.lock_for_decision(subscription)
+    # Under the lock a twin submit of this form has committed: find its case.
+    existing = _by_key(Case, submission_key, organization=membership.organization)
+    if existing is not None:
+        return existing, False
+    open_case = _open_cancellation_of(subscription)
+    if open_case is not None:
+        raise CaseAlreadyOpen(open_case)
+    keep = keep_quantity or None
+    decision = _decide(
+        subscription=subscription,
+        membership=membership,
+        action=action,
+        requested_quantity=keep,
+    )
+    if decision.channel != Channel.SUPPORT_CASE:
+        raise ActionRefused(decision.reason)
+    what = (
+        f"keep {keep} of {subscription.quantity} {subscription.product.name}"
+        if keep
+        else f"cancel {subscription}"
+    )
+    case = _create_subscription_case(
+        membership=membership,
+        subscription=subscription,
+        kind=Kind.CANCELLATION,
+        subject=f"Cancellation request: {what}",
+        action=action,
+        requested_quantity=keep,
+        holds_cancellation=True,
+        submission_key=submission_key,
+        **requester,
+    )
+    if case is None:
+        return Case.objects.get(submission_key=submission_key), False
+    lines = [
+        f"Please {what}.",
+        "",
+        f"Full name: {requester['requester_name']}",
+        f"Company or account ID: {requester['requester_company']}",
+        f"Contact: {requester['requester_contact']}",
+    ]
+    if details.strip():
+        lines += ["", details.strip()]
+    _add_message(case=case, author=membership.user, body="\n".join(lines), files=files)
+    _opened(
+        case,
+        membership=membership,
+        ip_address=ip_address,
+        after={"subscription": str(subscription), "keep": keep or 0},
+        decision=decision,
+    )
+    return case, True
+
+
+@files_removed_on_failure
+@transaction.atomic
+def case_request_change(
+    *,
+    membership: Membership,
+    subscription: Subscription,
+    action: Action,
+    body: str,
+    quantity: int | None = None,
+    product: Product | None = None,
+    files: Sequence = (),
+    submission_key: uuid.UUID | None = None,
+    ip_address: str | None = None,
+) -> tuple[Case, bool]:
+    """A change the engine sends to a person: a quote case for the account manager (A12:
+    Jetpacks, to change or cancel), or a change request for support (more licenses, a new
+    number). `quantity`: how many to hold afterwards; `product`: the plan asked for."""
+    membership = membership_reread(membership)
+    existing = _by_key(Case, submission_key, organization=membership.organization)
+    if existing is not None:
+        return existing, False
+    action = Action(action)
+    if action == Action.CHANGE_QUANTITY and (quantity is None or quantity <= subscription.quantity):
+        raise ActionRefused(
+            f"You hold {subscription.quantity}. Ask for more here; to hold fewer, request "
+            "a cancellation of some instead."
+        )
+    subscription = subscription_services.lock_for_decision(subscription)
+    existing = _by_key(Case, submission_key, organization=membership.organization)
+    if existing is not None:
+        return existing, False
+    cancels = action in CANCEL_ACTIONS
+    if cancels:
+        open_case = _open_cancellation_of(subscription)
+        if open_case is not None:
+            raise CaseAlreadyOpen(open_case)
+    decision = _decide(
+        subscription=subscription,
+        membership=membership,
+        action=action,
+        requested_quantity=quantity,
+        requested_plan=product,
+    )
+    if cancels and decision.channel != Channel.ACCOUNT_MANAGER:
+        raise ActionRefused(decision.reason)
+    quote = decision.channel == Channel.ACCOUNT_MANAGER
+    name = str(subscription)
+    if cancels:
+        wanted = f"cancel {name}"
+    elif product is not None:
+        wanted = f"{name} to {product.name}"
+    elif quantity is not None:
+        wanted = f"hold {quantity} of {subscription.product.name}"
+    elif action == Action.CHANGE_NUMBER:
+        wanted = f"a new number for {name}"
+    else:
+        wanted = f"change {name}"
+    case = _create_subscription_case(
+        membership=membership,
+        subscription=subscription,
+        kind=Kind.CHANGE,
+        subject=f"{'Quote request' if quote else 'Change request'}: {wanted}"[:200],
+        action=action,
+        requested_quantity=quantity,
+        requested_product=product,
+        holds_cancellation=cancels,
+        submission_key=submission_key,
+        # A12: the quote goes to the organization's account manager.
+        assigned_to=membership.organization.account_manager if quote else None,
+    )
+    if case is None:
+        return Case.objects.get(submission_key=submission_key), False
+    text = body.strip() or f"Please {wanted}."
+    _add_message(case=case, author=membership.user, body=text, files=files)
+    _opened(
+        case,
+        membership=membership,
+        ip_address=ip_address,
+        after={
+            "subscription": name,
+            "asks": action.value,
+            "quantity": quantity or "",
+            "product": product.name if product else "",
+        },
+        decision=decision,
+    )
+    return case, True
+
+
+def _create_subscription_case(
+    *,
+    membership: Membership,
+    subscription: Subscription,
+    kind: str,
+    subject: str,
+    action: Action,
+    requested_quantity: int | None = None,
+    requested_product: Product | None = None,
+    holds_cancellation: bool,
+    submission_key: uuid.UUID | None,
+    assigned_to: User | None = None,
+    **fields,
+) -> Case | None:
+    """The case and its subscription line; None when a twin submit already made it."""
+    try:
+        with transaction.atomic():
+            case = Case.objects.create(
+                organization=membership.organization,
+                opened_by=membership.user,
+                kind=kind,
+                subject=subject[:200],
+                assigned_to=assigned_to,
+                submission_key=submission_key,
+                **fields,
+            )
+    except IntegrityError:
+        return None
+    try:
+        with transaction.atomic():
+            CaseSubscription.objects.create(
+                case=case,
+                subscription=subscription,
+                action=action.value,
+                requested_quantity=requested_quantity,
+                requested_product=requested_product,
+                holds_cancellation=holds_cancellation,
+            )
+    except IntegrityError:
+        # Only a database that ignores row locks gets here: the constraint still holds.
+        open_case = _open_cancellation_of(subscription)
+        if open_case is None:
+            raise ActionRefused("Another request for this was just made; try again.") from None
+        raise CaseAlreadyOpen(open_case) from None
+    return case
+
+
+def _opened(
+    case: Case,
+    *,
+    membership: Membership,
+    ip_address: str | None,
+    after: dict,
+    decision: Decision | None = None,
+) -> None:
+    _audit(
+        action=AuditAction.CASE_OPENED,
+        case=case,
+        actor=membership.user,
+        after={"kind": case.kind, "subject": case.subject, **after},
+        ip_address=ip_address,
+    )
+    email_send_on_commit(
+        template="case-opened",
+        to=[membership.user.email],
+        context={
+            "case": case,
+            "reference": case.reference,
+            "organization": case.organization,
+            "recipient": membership.user,
+            "decision": decision,
+            "path": _case_url(case),
+        },
+    )
+    _email_staff(case=case, headline=f"New {case.get_kind_display().lower()}: {case.subject}")
