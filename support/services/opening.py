@@ -1,7 +1,8 @@
 """Customers open cases: general questions, cancellation requests, change and quote requests."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
@@ -103,59 +104,42 @@ def case_request_cancellation(
     action = Action(action)
     if action not in CANCEL_ACTIONS:
         raise ActionRefused("A cancellation request cancels; ask for other changes separately.")
-    subscription = subscription_services.lock_for_decision(subscription)
-    # Under the lock a twin submit of this form has committed: find its case.
-    existing = _by_key(Case, submission_key, organization=membership.organization)
-    if existing is not None:
-        return existing, False
-    open_case = _open_cancellation_of(subscription)
-    if open_case is not None:
-        raise CaseAlreadyOpen(open_case)
     keep = keep_quantity or None
-    decision = _decide(
-        subscription=subscription,
-        membership=membership,
-        action=action,
-        requested_quantity=keep,
-    )
-    if decision.channel != Channel.SUPPORT_CASE:
-        raise ActionRefused(decision.reason)
-    what = (
-        f"keep {keep} of {subscription.quantity} {subscription.product.name}"
-        if keep
-        else f"cancel {subscription}"
-    )
-    case = _create_subscription_case(
+
+    def worded(subscription: Subscription, decision: Decision) -> _Request:
+        what = (
+            f"keep {keep} of {subscription.quantity} {subscription.product.name}"
+            if keep
+            else f"cancel {subscription}"
+        )
+        lines = [
+            f"Please {what}.",
+            "",
+            f"Full name: {requester['requester_name']}",
+            f"Company or account ID: {requester['requester_company']}",
+            f"Contact: {requester['requester_contact']}",
+        ]
+        if details.strip():
+            lines += ["", details.strip()]
+        return _Request(
+            subject=f"Cancellation request: {what}",
+            body="\n".join(lines),
+            audit={"subscription": str(subscription), "keep": keep or 0},
+        )
+
+    return _open_subscription_case(
         membership=membership,
         subscription=subscription,
         kind=Kind.CANCELLATION,
-        subject=f"Cancellation request: {what}",
         action=action,
         requested_quantity=keep,
-        holds_cancellation=True,
+        channel=Channel.SUPPORT_CASE,
+        worded=worded,
+        files=files,
         submission_key=submission_key,
+        ip_address=ip_address,
         **requester,
     )
-    if case is None:
-        return Case.objects.get(submission_key=submission_key), False
-    lines = [
-        f"Please {what}.",
-        "",
-        f"Full name: {requester['requester_name']}",
-        f"Company or account ID: {requester['requester_company']}",
-        f"Contact: {requester['requester_contact']}",
-    ]
-    if details.strip():
-        lines += ["", details.strip()]
-    _add_message(case=case, author=membership.user, body="\n".join(lines), files=files)
-    _opened(
-        case,
-        membership=membership,
-        ip_address=ip_address,
-        after={"subscription": str(subscription), "keep": keep or 0},
-        decision=decision,
-    )
-    return case, True
 
 
 @files_removed_on_failure
@@ -185,7 +169,85 @@ def case_request_change(
             f"You hold {subscription.quantity}. Ask for more here; to hold fewer, request "
             "a cancellation of some instead."
         )
+    cancels = action in CANCEL_ACTIONS
+
+    def worded(subscription: Subscription, decision: Decision) -> _Request:
+        quote = decision.channel == Channel.ACCOUNT_MANAGER
+        name = str(subscription)
+        if cancels:
+            wanted = f"cancel {name}"
+        elif product is not None:
+            wanted = f"{name} to {product.name}"
+        elif quantity is not None:
+            wanted = f"hold {quantity} of {subscription.product.name}"
+        elif action == Action.CHANGE_NUMBER:
+            wanted = f"a new number for {name}"
+        else:
+            wanted = f"change {name}"
+        return _Request(
+            subject=f"{'Quote request' if quote else 'Change request'}: {wanted}",
+            body=body.strip() or f"Please {wanted}.",
+            audit={
+                "subscription": name,
+                "asks": action.value,
+                "quantity": quantity or "",
+                "product": product.name if product else "",
+            },
+            # A12: the quote goes to the organization's account manager.
+            assigned_to=membership.organization.account_manager if quote else None,
+        )
+
+    return _open_subscription_case(
+        membership=membership,
+        subscription=subscription,
+        kind=Kind.CHANGE,
+        action=action,
+        requested_quantity=quantity,
+        requested_product=product,
+        # Only the account manager cancels here (A12); support's go through a cancellation
+        # request.
+        channel=Channel.ACCOUNT_MANAGER if cancels else None,
+        worded=worded,
+        files=files,
+        submission_key=submission_key,
+        ip_address=ip_address,
+    )
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What a request about a subscription says, worded once its row is locked and the
+    engine has decided: the case's subject, its first message, the audit event's details
+    and who handles it."""
+
+    subject: str
+    body: str
+    audit: dict
+    assigned_to: User | None = None
+
+
+def _open_subscription_case(
+    *,
+    membership: Membership,
+    subscription: Subscription,
+    kind: str,
+    action: Action,
+    requested_quantity: int | None,
+    requested_product: Product | None = None,
+    channel: Channel | None,
+    worded: Callable[[Subscription, Decision], _Request],
+    files: Sequence,
+    submission_key: uuid.UUID | None,
+    ip_address: str | None,
+    **fields,
+) -> tuple[Case, bool]:
+    """The steps of every request about a subscription once its form is checked: lock the
+    row, find a twin submit's case, meet an open cancellation request, ask the engine
+    again (its channel must be `channel`, when given), then the case (with `fields`) and
+    its subscription line, the first message with its files, the audit event and the
+    e-mails. Returns the case and whether it is new."""
     subscription = subscription_services.lock_for_decision(subscription)
+    # Under the lock a twin submit of this form has committed: find its case.
     existing = _by_key(Case, submission_key, organization=membership.organization)
     if existing is not None:
         return existing, False
@@ -198,50 +260,33 @@ def case_request_change(
         subscription=subscription,
         membership=membership,
         action=action,
-        requested_quantity=quantity,
-        requested_plan=product,
+        requested_quantity=requested_quantity,
+        requested_plan=requested_product,
     )
-    if cancels and decision.channel != Channel.ACCOUNT_MANAGER:
+    if channel is not None and decision.channel != channel:
         raise ActionRefused(decision.reason)
-    quote = decision.channel == Channel.ACCOUNT_MANAGER
-    name = str(subscription)
-    if cancels:
-        wanted = f"cancel {name}"
-    elif product is not None:
-        wanted = f"{name} to {product.name}"
-    elif quantity is not None:
-        wanted = f"hold {quantity} of {subscription.product.name}"
-    elif action == Action.CHANGE_NUMBER:
-        wanted = f"a new number for {name}"
-    else:
-        wanted = f"change {name}"
+    request = worded(subscription, decision)
     case = _create_subscription_case(
         membership=membership,
         subscription=subscription,
-        kind=Kind.CHANGE,
-        subject=f"{'Quote request' if quote else 'Change request'}: {wanted}"[:200],
+        kind=kind,
+        subject=request.subject,
         action=action,
-        requested_quantity=quantity,
-        requested_product=product,
+        requested_quantity=requested_quantity,
+        requested_product=requested_product,
         holds_cancellation=cancels,
         submission_key=submission_key,
-        # A12: the quote goes to the organization's account manager.
-        assigned_to=membership.organization.account_manager if quote else None,
+        assigned_to=request.assigned_to,
+        **fields,
     )
     if case is None:
         return Case.objects.get(submission_key=submission_key), False
-    text = body.strip() or f"Please {wanted}."
-    _add_message(case=case, author=membership.user, body=text, files=files)
+    _add_message(case=case, author=membership.user, body=request.body, files=files)
     _opened(
         case,
         membership=membership,
         ip_address=ip_address,
-        after={
-            "subscription": name,
-            "asks": action.value,
-            "quantity": quantity or "",
-            "product": product.name if product else "",
-        },
+        after=request.audit,
         decision=decision,
     )
     return case, True
