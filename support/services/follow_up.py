@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Sequence
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.access import membership_reread
@@ -19,8 +19,8 @@ from support.services.shared import (
     _add_message,
     _attach,
     _audit,
-    _by_key,
     _cancellation_outcome,
+    _create_once,
     _decide,
     _email_customer,
     _email_staff,
@@ -28,6 +28,7 @@ from support.services.shared import (
     _money,
     _move,
     _quote_subject,
+    _submitted_before,
     files_removed_on_failure,
 )
 
@@ -46,13 +47,14 @@ def case_reply(
     """A customer's reply. It puts a pending case back to our team, and reopens a resolved
     one within REOPEN_DAYS; a closed case takes no more replies."""
     membership = membership_reread(membership)
-    existing = _by_key(Message, submission_key, case=case)
-    if existing is not None:
-        return existing
+    earlier = _submitted_before(Message, submission_key, case=case)
+    if earlier is not None:
+        return earlier
     case = _lock_case(case, membership=membership)
-    existing = _by_key(Message, submission_key, case=case)
-    if existing is not None:
-        return existing
+    # Under the lock a twin submit of this form has committed: find its message.
+    earlier = _submitted_before(Message, submission_key, case=case)
+    if earlier is not None:
+        return earlier
     body = body.strip()
     if not body:
         raise ActionRefused("Write your reply first.")
@@ -68,17 +70,16 @@ def case_reply(
         _move(case, State.IN_PROGRESS if case.assigned_to_id else State.OPEN)
     elif case.state == State.RESOLVED:
         _move(case, State.OPEN)
-    try:
-        with transaction.atomic():
-            message = Message.objects.create(
-                case=case,
-                author=membership.user,
-                author_name=membership.user.display_name[:150],
-                body=body,
-                submission_key=submission_key,
-            )
-    except IntegrityError:
-        return Message.objects.get(submission_key=submission_key)
+    message, created = _create_once(
+        Message,
+        submission_key=submission_key,
+        case=case,
+        author=membership.user,
+        author_name=membership.user.display_name[:150],
+        body=body,
+    )
+    if not created:
+        return message
     _attach(message, files)
     case.save(update_fields=["updated_at"])
     reopened = before == State.RESOLVED

@@ -21,11 +21,12 @@ from support.services.shared import (
     Kind,
     _add_message,
     _audit,
-    _by_key,
     _case_url,
+    _create_once,
     _decide,
     _email_staff,
     _open_cancellation_of,
+    _submitted_before,
     files_removed_on_failure,
 )
 
@@ -45,25 +46,23 @@ def case_open_general(
     """A general question (I10 "Contact support", A13 "Submit a request"). Returns the case
     and whether it is new (False: the same form was submitted before)."""
     membership = membership_reread(membership)
-    existing = _by_key(Case, submission_key, organization=membership.organization)
-    if existing is not None:
-        return existing, False
+    earlier = _submitted_before(Case, submission_key, organization=membership.organization)
+    if earlier is not None:
+        return earlier, False
     subject, body = subject.strip(), body.strip()
     if not subject or not body:
         raise ActionRefused("Give the case a subject and tell us what you need.")
-    try:
-        with transaction.atomic():
-            case = Case.objects.create(
-                organization=membership.organization,
-                opened_by=membership.user,
-                kind=Kind.GENERAL,
-                subject=subject[:200],
-                origin=origin[:200],
-                submission_key=submission_key,
-            )
-    except IntegrityError:
-        # The same form, submitted twice at once: the other submit made the case.
-        return Case.objects.get(submission_key=submission_key), False
+    case, created = _create_once(
+        Case,
+        submission_key=submission_key,
+        organization=membership.organization,
+        opened_by=membership.user,
+        kind=Kind.GENERAL,
+        subject=subject[:200],
+        origin=origin[:200],
+    )
+    if not created:
+        return case, False
     _add_message(case=case, author=membership.user, body=body, files=files)
     _opened(case, membership=membership, ip_address=ip_address, after={"origin": case.origin})
     return case, True
@@ -88,9 +87,9 @@ def case_request_cancellation(
     """A Cancellation Request (A2, A3, A5, A6, A11): the engine must route this cancellation
     to a support case. `keep_quantity`: the licenses kept (None or 0: all are cancelled)."""
     membership = membership_reread(membership)
-    existing = _by_key(Case, submission_key, organization=membership.organization)
-    if existing is not None:
-        return existing, False
+    earlier = _submitted_before(Case, submission_key, organization=membership.organization)
+    if earlier is not None:
+        return earlier, False
     requester = {
         "requester_name": full_name.strip()[:150],
         "requester_company": company.strip()[:200],
@@ -160,9 +159,9 @@ def case_request_change(
     Jetpacks, to change or cancel), or a change request for support (more licenses, a new
     number). `quantity`: how many to hold afterwards; `product`: the plan asked for."""
     membership = membership_reread(membership)
-    existing = _by_key(Case, submission_key, organization=membership.organization)
-    if existing is not None:
-        return existing, False
+    earlier = _submitted_before(Case, submission_key, organization=membership.organization)
+    if earlier is not None:
+        return earlier, False
     action = Action(action)
     if action == Action.CHANGE_QUANTITY and (quantity is None or quantity <= subscription.quantity):
         raise ActionRefused(
@@ -248,9 +247,9 @@ def _open_subscription_case(
     e-mails. Returns the case and whether it is new."""
     subscription = subscription_services.lock_for_decision(subscription)
     # Under the lock a twin submit of this form has committed: find its case.
-    existing = _by_key(Case, submission_key, organization=membership.organization)
-    if existing is not None:
-        return existing, False
+    earlier = _submitted_before(Case, submission_key, organization=membership.organization)
+    if earlier is not None:
+        return earlier, False
     cancels = action in CANCEL_ACTIONS
     if cancels:
         open_case = _open_cancellation_of(subscription)
@@ -266,21 +265,26 @@ def _open_subscription_case(
     if channel is not None and decision.channel != channel:
         raise ActionRefused(decision.reason)
     request = worded(subscription, decision)
-    case = _create_subscription_case(
-        membership=membership,
-        subscription=subscription,
+    case, created = _create_once(
+        Case,
+        submission_key=submission_key,
+        organization=membership.organization,
+        opened_by=membership.user,
         kind=kind,
-        subject=request.subject,
+        subject=request.subject[:200],
+        assigned_to=request.assigned_to,
+        **fields,
+    )
+    if not created:
+        return case, False
+    _add_subscription_line(
+        case=case,
+        subscription=subscription,
         action=action,
         requested_quantity=requested_quantity,
         requested_product=requested_product,
         holds_cancellation=cancels,
-        submission_key=submission_key,
-        assigned_to=request.assigned_to,
-        **fields,
     )
-    if case is None:
-        return Case.objects.get(submission_key=submission_key), False
     _add_message(case=case, author=membership.user, body=request.body, files=files)
     _opened(
         case,
@@ -292,34 +296,16 @@ def _open_subscription_case(
     return case, True
 
 
-def _create_subscription_case(
+def _add_subscription_line(
     *,
-    membership: Membership,
+    case: Case,
     subscription: Subscription,
-    kind: str,
-    subject: str,
     action: Action,
-    requested_quantity: int | None = None,
-    requested_product: Product | None = None,
+    requested_quantity: int | None,
+    requested_product: Product | None,
     holds_cancellation: bool,
-    submission_key: uuid.UUID | None,
-    assigned_to: User | None = None,
-    **fields,
-) -> Case | None:
-    """The case and its subscription line; None when a twin submit already made it."""
-    try:
-        with transaction.atomic():
-            case = Case.objects.create(
-                organization=membership.organization,
-                opened_by=membership.user,
-                kind=kind,
-                subject=subject[:200],
-                assigned_to=assigned_to,
-                submission_key=submission_key,
-                **fields,
-            )
-    except IntegrityError:
-        return None
+) -> None:
+    """What the case asks of the subscription."""
     try:
         with transaction.atomic():
             CaseSubscription.objects.create(
@@ -336,7 +322,6 @@ def _create_subscription_case(
         if open_case is None:
             raise ActionRefused("Another request for this was just made; try again.") from None
         raise CaseAlreadyOpen(open_case) from None
-    return case
 
 
 def _opened(

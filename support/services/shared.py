@@ -8,6 +8,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -95,10 +96,23 @@ def _open_cancellation_of(subscription: Subscription) -> Case | None:
     return item.case if item else None
 
 
-def _by_key(model, submission_key: uuid.UUID | None, **scope):
+def _submitted_before(model, submission_key: uuid.UUID | None, **scope):
+    """The row (`model`, within `scope`) that an earlier submit of the same form made, found
+    by its `submission_key`; None for a first submit. A service returns it and changes
+    nothing, so a double submit is harmless."""
     if submission_key is None:
         return None
     return model.objects.filter(submission_key=submission_key, **scope).first()
+
+
+def _create_once(model, *, submission_key: uuid.UUID | None, **fields):
+    """Create the row a submit makes: (the row, True); or, when a twin submit of the same
+    form made it a moment before (its `submission_key` is unique), (that row, False)."""
+    try:
+        with transaction.atomic():
+            return model.objects.create(submission_key=submission_key, **fields), True
+    except IntegrityError:
+        return model.objects.get(submission_key=submission_key), False
 
 
 def _case_url(case: Case) -> str:
@@ -187,7 +201,6 @@ def _add_message(
     from_staff: bool = False,
     internal: bool = False,
     files: Sequence = (),
-    submission_key: uuid.UUID | None = None,
 ) -> Message:
     message = Message.objects.create(
         case=case,
@@ -196,7 +209,6 @@ def _add_message(
         from_staff=from_staff,
         internal=internal,
         body=body,
-        submission_key=submission_key,
     )
     _attach(message, files)
     case.save(update_fields=["updated_at"])
