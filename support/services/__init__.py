@@ -19,6 +19,11 @@ harmless: the second finds what the first made and changes nothing. Refusals rai
 `core.errors.ActionRefused` with the customer's words; `CaseAlreadyOpen` also
 carries the open case.
 
+Every service that changes a case calls `core.org_cache.organization_changed` for its
+organization itself, once, beside the case's audit event (`shared._audit` records the
+event only): from the commit on, the counts of open and pending cases that Home and
+Support keep are drawn again. `core.audit.audit_record` knows nothing of the cache.
+
 The modules: `shared` (the steps the services share), `opening` (customers open
 cases), `follow_up` (customers reply, close, accept or decline a quote), `staff`
 and `help_votes`. Callers import from the package: `from support import services`.

@@ -10,6 +10,7 @@ from accounts.access import membership_reread
 from accounts.models import Membership
 from core.audit import AuditAction
 from core.errors import ActionRefused
+from core.org_cache import organization_changed
 from subscriptions import services as subscription_services
 from subscriptions.models import Product
 from subscriptions.policy import Action, Channel
@@ -91,6 +92,7 @@ def case_reply(
         after={"state": case.state, "message": message.pk, "files": len(files)},
         ip_address=ip_address,
     )
+    organization_changed(case.organization)
     headline = f"{membership.user.display_name} {'reopened' if reopened else 'replied to'} the case"
     _email_staff(case=case, headline=headline, text=body)
     _email_customer(case=case, actor=membership.user, headline=headline, text=body)
@@ -113,6 +115,7 @@ def case_close(*, case: Case, membership: Membership, ip_address: str | None = N
         after={"state": case.state},
         ip_address=ip_address,
     )
+    organization_changed(case.organization)
     headline = f"{membership.user.display_name} closed the case"
     _email_staff(case=case, headline=headline)
     _email_customer(case=case, actor=membership.user, headline=headline)
@@ -177,6 +180,7 @@ def quote_accept(*, quote: Quote, membership: Membership, ip_address: str | None
         after={"state": case.state, "quote": quote.pk, "price": str(quote.price)},
         ip_address=ip_address,
     )
+    organization_changed(case.organization)
     _email_staff(case=case, headline="The customer accepted the quote", text=text)
     _email_customer(case=case, actor=user, headline="The quote was accepted", text=text)
     return quote
@@ -214,6 +218,7 @@ def quote_decline(
         after={"state": case.state, "quote": quote.pk},
         ip_address=ip_address,
     )
+    organization_changed(case.organization)
     _email_staff(case=case, headline="The customer declined the quote", text=text)
     _email_customer(case=case, actor=user, headline="The quote was declined", text=text)
     return quote

@@ -11,6 +11,7 @@ from accounts.models import Membership, User
 from core.audit import AuditAction
 from core.emails import email_send_on_commit
 from core.errors import ActionRefused
+from core.org_cache import organization_changed
 from subscriptions import services as subscription_services
 from subscriptions.models import Product, Subscription
 from subscriptions.policy import Action, Channel, Decision
@@ -64,6 +65,7 @@ def case_open_general(
     if not created:
         return case, False
     _add_message(case=case, author=membership.user, body=body, files=files)
+    organization_changed(case.organization)
     _opened(case, membership=membership, ip_address=ip_address, after={"origin": case.origin})
     return case, True
 
@@ -286,6 +288,7 @@ def _open_subscription_case(
         holds_cancellation=cancels,
     )
     _add_message(case=case, author=membership.user, body=request.body, files=files)
+    organization_changed(case.organization)
     _opened(
         case,
         membership=membership,

@@ -16,7 +16,6 @@ from accounts.models import Membership, User
 from core.audit import AuditAction, audit_record
 from core.emails import email_send_on_commit
 from core.errors import ActionRefused
-from core.org_cache import organization_changed
 from subscriptions import services as subscription_services
 from subscriptions.models import Product, Subscription
 from subscriptions.policy import Action, Channel, Decision
@@ -132,6 +131,8 @@ def _audit(
     after: dict | None = None,
     ip_address: str | None = None,
 ) -> None:
+    """The audit event of a change of `case`. It records the event only: the service that
+    changes the case calls `organization_changed` itself."""
     audit_record(
         action=action,
         organization=case.organization,
@@ -141,8 +142,6 @@ def _audit(
         after={"reference": case.reference, **(after or {})},
         ip_address=ip_address,
     )
-    # Every change of a case may move it between the states Home and Support count.
-    organization_changed(case.organization)
 
 
 def _email_customer(

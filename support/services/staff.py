@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from core.audit import AuditAction
 from core.errors import ActionRefused
+from core.org_cache import organization_changed
 from subscriptions import services as subscription_services
 from subscriptions.models import Product
 from support.models import Case, CaseSubscription, Message, Quote
@@ -66,6 +67,7 @@ def case_staff_reply(
         after={"state": case.state, "message": message.pk},
         ip_address=ip_address,
     )
+    organization_changed(case.organization)
     if not internal:
         headline = f"{staff.display_name} replied"
         if before != case.state:
@@ -95,6 +97,7 @@ def case_assign(
         after={"assigned_to": assignee.email if assignee else ""},
         ip_address=ip_address,
     )
+    organization_changed(case.organization)
     if assignee is not None:
         _email_customer(
             case=case, actor=staff, headline=f"{assignee.display_name} is handling your case"
@@ -119,6 +122,7 @@ def case_set_state(*, case: Case, staff: User, state: str, ip_address: str | Non
         after={"state": case.state},
         ip_address=ip_address,
     )
+    organization_changed(case.organization)
     _email_customer(
         case=case, actor=staff, headline=f"Your case is now {case.get_state_display().lower()}"
     )
@@ -179,6 +183,7 @@ def case_approve_cancellation(*, case: Case, staff: User, ip_address: str | None
         after={"state": case.state, "subscriptions": [str(i.subscription) for i in items]},
         ip_address=ip_address,
     )
+    organization_changed(case.organization)
     _email_customer(
         case=case, actor=staff, headline="Your cancellation request is approved", text=text
     )
@@ -205,6 +210,7 @@ def case_decline(*, case: Case, staff: User, reason: str, ip_address: str | None
         after={"state": case.state, "reason": reason[:500]},
         ip_address=ip_address,
     )
+    organization_changed(case.organization)
     _email_customer(
         case=case, actor=staff, headline="Your cancellation request is declined", text=text
     )
@@ -270,6 +276,7 @@ def quote_send(
         },
         ip_address=ip_address,
     )
+    organization_changed(case.organization)
     _email_customer(
         case=case,
         actor=staff,
