@@ -122,15 +122,21 @@ def case_close(*, case: Case, membership: Membership, ip_address: str | None = N
     return case
 
 
+def _lock_quote(quote: Quote, *, membership: Membership) -> tuple[Case, Quote]:
+    """Lock the quote's case (one the member may see), then the quote."""
+    case = _lock_case(quote.case, membership=membership)
+    locked = Quote.objects.select_for_update().filter(pk=quote.pk, case=case).first()
+    if locked is None:
+        raise ActionRefused("There is no such quote on this case.")
+    return case, locked
+
+
 @transaction.atomic
 def quote_accept(*, quote: Quote, membership: Membership, ip_address: str | None = None) -> Quote:
     """A12: the customer accepts the account manager's quote; the Jetpack changes (or is
     cancelled) through the subscription services, and the case is resolved."""
     membership = membership_reread(membership)
-    case = _lock_case(quote.case, membership=membership)
-    quote = Quote.objects.select_for_update().filter(pk=quote.pk, case=case).first()
-    if quote is None:
-        raise ActionRefused("There is no such quote on this case.")
+    case, quote = _lock_quote(quote, membership=membership)
     if quote.state == Quote.State.ACCEPTED:
         return quote  # a double submit: it is done already
     if quote.state != Quote.State.SENT:
@@ -192,10 +198,7 @@ def quote_decline(
 ) -> Quote:
     """The customer declines a quote; the case goes back to the account manager."""
     membership = membership_reread(membership)
-    case = _lock_case(quote.case, membership=membership)
-    quote = Quote.objects.select_for_update().filter(pk=quote.pk, case=case).first()
-    if quote is None:
-        raise ActionRefused("There is no such quote on this case.")
+    case, quote = _lock_quote(quote, membership=membership)
     if quote.state == Quote.State.DECLINED:
         return quote
     if quote.state != Quote.State.SENT:
