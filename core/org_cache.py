@@ -66,6 +66,23 @@ def forget_all() -> None:
     _new_version(_CATALOG)
 
 
+def _versions(cache, organization_id: int, found: dict) -> tuple:
+    keys = [_version_key(organization_id), _version_key(_CATALOG)]
+    for missing in [key for key in keys if key not in found]:
+        # Never set, or lost: start one (add, so that two pages agree on it); a value
+        # stored under the version that was lost can never match the new one.
+        cache.add(missing, uuid.uuid4().hex, VERSION_SECONDS)
+        found[missing] = cache.get(missing)
+    return tuple(found[key] for key in keys)
+
+
+def cache_version(organization_id: int) -> tuple:
+    """The organization's cache version: its own and the catalog's."""
+    cache = caches[ALIAS]
+    keys = [_version_key(organization_id), _version_key(_CATALOG)]
+    return _versions(cache, organization_id, cache.get_many(keys))
+
+
 def cached(organization_id: int, name: str, compute: Callable[[], object]):
     """`compute()`, or what it gave for this organization and `name` under the current
     cache version. What it returns must be plain data.
@@ -73,15 +90,9 @@ def cached(organization_id: int, name: str, compute: Callable[[], object]):
     One round trip reads the two versions and the value, which is stored with the
     versions it was computed under."""
     cache = caches[ALIAS]
-    keys = [_version_key(organization_id), _version_key(_CATALOG)]
     key = f"org:{organization_id}:{name}"
-    found = cache.get_many([*keys, key])
-    for missing in [k for k in keys if k not in found]:
-        # Never set, or lost: start one (add, so that two pages agree on it); a value
-        # stored under the version that was lost can never match the new one.
-        cache.add(missing, uuid.uuid4().hex, VERSION_SECONDS)
-        found[missing] = cache.get(missing)
-    version = tuple(found[k] for k in keys)
+    found = cache.get_many([_version_key(organization_id), _version_key(_CATALOG), key])
+    version = _versions(cache, organization_id, found)
     stored = found.get(key)
     if stored is not None and stored[0] == version:
         return stored[1]
