@@ -25,8 +25,10 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# What CI (.ci/run) lints.
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 check: $(VENV)/.installed
 	$(BIN)/python manage.py makemigrations --check --dry-run
