@@ -3,13 +3,16 @@
 from contextlib import contextmanager
 
 import pytest
+from django.conf import settings
 from django.core.cache import caches
 from django.db.models import FETCH_RAISE, query
+from django.test import override_settings
 from django.urls import reverse
 
 from accounts.models import Role
 from core import org_cache
 from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory, UserFactory
+from tests.worker_cache import worker_prefix
 
 
 @pytest.fixture(autouse=True)
@@ -54,6 +57,29 @@ def django_assert_num_queries(django_assert_num_queries):
 @pytest.fixture
 def django_assert_max_num_queries(django_assert_max_num_queries):
     return _lazy_fetches_failing(django_assert_max_num_queries)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _caches_per_worker():
+    """Under pytest-xdist (`make test`), every worker keeps its Redis keys apart.
+
+    The workers share REDIS_URL's database: each worker's keys carry its name in the
+    prefix, and clearing a cache deletes only that worker's keys (tests/worker_cache.py).
+    The database cache needs nothing: each worker has a test database of its own.
+    """
+    if not (settings.REDIS_URL and worker_prefix()):
+        yield
+        return
+    per_worker = {
+        alias: {
+            **config,
+            "BACKEND": "tests.worker_cache.WorkerRedisCache",
+            "KEY_PREFIX": worker_prefix() + config.get("KEY_PREFIX", ""),
+        }
+        for alias, config in settings.CACHES.items()
+    }
+    with override_settings(CACHES=per_worker):
+        yield
 
 
 @pytest.fixture(autouse=True)

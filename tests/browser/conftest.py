@@ -99,6 +99,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     While Playwright's sync API is alive, its event loop counts as running in the main
     thread, so Django refuses ORM calls there unless DJANGO_ALLOW_ASYNC_UNSAFE is set (see
     `playwright`). Running the browser tests last keeps that switch off for every other test.
+    Under pytest-xdist (`make test`), the default `--dist load` hands each worker its tests
+    in this order, so on every worker too the browser tests come after all the others.
     """
     items.sort(key=_is_browser_test)  # stable: each group keeps its order
 
