@@ -7,6 +7,7 @@ the sessions and rate-limit counters of tests running at that moment on other wo
 
 import os
 
+import redis
 from django.core.cache.backends.redis import RedisCache
 
 
@@ -17,9 +18,13 @@ def worker_prefix() -> str:
 
 
 class WorkerRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self.location = server
+
     def clear(self) -> bool:
         # As FLUSHDB did for the whole database: every alias's keys, of this worker only.
-        client = self._cache.get_client(write=True)
+        client = redis.Redis.from_url(self.location)
         keys = list(client.scan_iter(match=f"{worker_prefix()}*", count=1000))
         if keys:
             client.delete(*keys)
