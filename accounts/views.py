@@ -18,7 +18,7 @@ from core.errors import ActionRefused, carry_out
 from core.http import client_ip
 from core.paging import query_without_page
 
-TEAM_PAGE_SIZE = 50
+TEAM_PAGE_SIZE = 25
 
 
 def _team_context(request: HttpRequest, invite_form: InviteForm) -> dict:

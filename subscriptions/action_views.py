@@ -31,6 +31,7 @@ from subscriptions.selectors import (
     number_page,
     page_decision_context,
     settings_page,
+    shown,
     subscription_page,
     visible_subscription,
 )
@@ -136,7 +137,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
                 for addon in subscription.line_addons
                 if addon.pk in decision.addon_ids_to_cancel_first
             ],
-            "decision_list": [decision],
+            "decision_shown": shown([decision], subscription),
         },
         status=400 if form.errors else 200,
     )

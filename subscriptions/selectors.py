@@ -33,6 +33,7 @@ from subscriptions.policy import (
     NUMBER_KINDS,
     Action,
     AddonFacts,
+    Channel,
     Decision,
     PlanOption,
     PolicyFacts,
@@ -297,12 +298,60 @@ KIND_PAGES = {
 }
 
 
+# How a page carries out an allowed decision done in the portal: a page that previews it,
+# or (for those with nothing to preview) a one-click POST.
+_PAGES = {
+    Action.CANCEL: ("subscription_cancel", ""),
+    Action.DELETE: ("subscription_cancel", ""),
+    Action.CHANGE_PLAN: ("change_plan", ""),
+    Action.CHANGE_NUMBER: ("change_number", ""),
+    Action.BLOCK_NUMBERS: ("number_detail", "#block-list"),
+}
+_POSTS = {Action.KEEP: "subscription_keep", Action.REACTIVATE: "subscription_reactivate"}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A decision as a page shows it (`templates/subscriptions/decisions.html`): the
+    decision, how it is carried out (`control`: "page" links to the page that previews
+    it, "post" is a one-click form, "case" and "quote" link to the support case form
+    that asks a person, "" shows its label only) at `url`, and its help article."""
+
+    decision: Decision
+    control: str
+    url: str
+    help_url: str
+
+
+def shown(decisions, subscription: Subscription, help_urls: dict | None = None) -> tuple:
+    """`decisions` of `subscription` as its page shows them. `help_urls` (one per help
+    topic) is shared by the rows of a page."""
+    help_urls = {} if help_urls is None else help_urls
+    result = []
+    for d in decisions:
+        control, url = "", ""
+        if d.allowed and d.channel in (Channel.NOW, Channel.TERM_END):
+            if d.action in _PAGES:
+                name, anchor = _PAGES[d.action]
+                control, url = "page", reverse(name, args=[subscription.pk]) + anchor
+            elif d.action in _POSTS:
+                control, url = "post", reverse(_POSTS[d.action], args=[subscription.pk])
+        elif d.allowed and d.channel in (Channel.SUPPORT_CASE, Channel.ACCOUNT_MANAGER):
+            control = "case" if d.channel == Channel.SUPPORT_CASE else "quote"
+            url = reverse("case_request", args=[subscription.pk, d.action])
+        if d.help_topic not in help_urls:
+            help_urls[d.help_topic] = reverse("help_article", args=[d.help_topic])
+        result.append(Shown(d, control, url, help_urls[d.help_topic]))
+    return tuple(result)
+
+
 @dataclass(frozen=True)
 class Row:
-    """One subscription of a page with the decisions it shows."""
+    """One subscription of a page with the decisions it shows (and `shown`, as shown)."""
 
     subscription: Subscription
     decisions: tuple[Decision, ...]
+    shown: tuple[Shown, ...] = ()
 
     @property
     def allowed(self) -> tuple[Decision, ...]:
@@ -393,6 +442,7 @@ def rows_for(
     subscriptions = list(subscriptions)
     prefetch_line_addons(subscriptions)
     today = timezone.localdate()
+    help_urls = {}
     rows = []
     for subscription in subscriptions:
         decisions = decisions_for(
@@ -404,12 +454,18 @@ def rows_for(
         )
         # Something already cancelled only shows what can still be done (reactivate).
         explain = subscription.is_live
-        shown = tuple(
+        decided = tuple(
             decision
             for action, decision in decisions.items()
             if decision.allowed or (explain and action in EXPLAINED_WHEN_REFUSED)
         )
-        rows.append(Row(subscription=subscription, decisions=shown))
+        rows.append(
+            Row(
+                subscription=subscription,
+                decisions=decided,
+                shown=shown(decided, subscription, help_urls),
+            )
+        )
     return rows
 
 

@@ -24,8 +24,8 @@ from subscriptions.selectors import (
 )
 
 Kind = Product.Kind
-NUMBERS_PAGE_SIZE = 25
-LICENSES_PAGE_SIZE = 25  # as Numbers: every row carries an assign form and its decisions
+NUMBERS_PAGE_SIZE = 20
+LICENSES_PAGE_SIZE = 20  # as Numbers: every row carries an assign form and its decisions
 
 
 @membership_required

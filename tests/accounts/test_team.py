@@ -289,7 +289,7 @@ def test_the_team_is_searched_filtered_and_paged(client_for, organization, owner
     MembershipFactory.create_batch(55, organization=organization)
     client = client_for(member)
     first = client.get(reverse("team"))
-    assert len(first.context["members"]) == 50
+    assert len(first.context["members"]) == TEAM_PAGE_SIZE
     assert first.context["page"].paginator.count == 57
     found = client.get(reverse("team"), {"q": member.email.upper()})
     assert [m.user for m in found.context["members"]] == [member]

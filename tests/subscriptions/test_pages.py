@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from subscriptions.models import PhoneNumber, Product, Subscription
+from subscriptions.views import NUMBERS_PAGE_SIZE
 from tests.conftest import membership_of
 from tests.factories import (
     MembershipFactory,
@@ -264,11 +265,11 @@ def test_an_unknown_filter_value_is_refused_with_a_message(client_for, owner):
 
 
 def test_numbers_page(client_for, organization, owner):
-    for index in range(30):
+    for index in range(NUMBERS_PAGE_SIZE + 5):
         make_number(organization, e164=f"+1415555{index:04d}")
     client = client_for(owner)
     first = client.get(reverse("numbers"))
-    assert len(first.context["rows"]) == 25
+    assert len(first.context["rows"]) == NUMBERS_PAGE_SIZE
     second = client.get(reverse("numbers"), {"page": 2})
     assert len(second.context["rows"]) == 5
 
