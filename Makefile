@@ -36,11 +36,13 @@ lint: $(VENV)/.installed
 check: $(VENV)/.installed
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-# Page benchmark (docs/performance.md): SQLite, then PostgreSQL at BENCH_DATABASE_URL.
+# Page benchmark (docs/performance.md): SQLite with the database cache (the embedded default),
+# then PostgreSQL at BENCH_DATABASE_URL with Redis at BENCH_REDIS_URL (as production runs).
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/13
 bench: $(VENV)/.installed
-	env -u DATABASE_URL $(BIN)/python bin/bench --write $(BENCH_ARGS)
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bin/bench --write --breakdown $(BENCH_ARGS)
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python bin/bench --write $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python bin/bench --write --breakdown $(BENCH_ARGS)
 
 # Load test (docs/performance.md): gunicorn on PostgreSQL and Redis, saturated page by page
 # with wrk, then 100 users with locust; about 21 minutes with the defaults, writes the tables.
