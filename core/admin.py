@@ -49,8 +49,12 @@ class AuditedAdmin(admin.ModelAdmin):
     def audit_organization(self, obj):
         return getattr(obj, "organization", None)
 
+    def save_object(self, obj) -> None:
+        """Save what staff changed; a model whose saving is a service's overrides this."""
+        obj.save()
+
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
+        self.save_object(obj)
         audit_record(
             action=f"admin.{obj._meta.model_name}_{'changed' if change else 'added'}",
             organization=self.audit_organization(obj),
@@ -60,6 +64,8 @@ class AuditedAdmin(admin.ModelAdmin):
             ip_address=client_ip(request),
         )
         admin_changed(self.audit_organization(obj))
+        if change and "organization" in form.changed_data:
+            admin_changed(form.initial.get("organization"))  # the one it was moved from
 
     @transaction.atomic  # the event and the deletion together
     def delete_model(self, request, obj):

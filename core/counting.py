@@ -1,5 +1,5 @@
 """Counters in the shared cache, for limits per window of time (the cases a member opens
-in an hour, the page parts a member's views keep in a minute)."""
+in an hour)."""
 
 from django.core.cache import cache
 

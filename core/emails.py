@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from core.models import OutboundEmail
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("portal.emails")  # the name operators filter on
 
 # Give up on an e-mail after this many failed deliveries (about a day at one try a minute,
 # backing off); it stays in the outbox, visible to staff in admin.

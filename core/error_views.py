@@ -7,7 +7,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("portal.error_views")  # the name operators filter on
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 

@@ -27,8 +27,8 @@ class SlidingSessionMiddleware:
 
     A signed-in session ends after SESSION_COOKIE_AGE without a request. Saving the
     session on every request (SESSION_SAVE_EVERY_REQUEST) would keep that exact, but it
-    writes the database and the cache on every page view: about 40% of a light page's
-    throughput under load. Instead the session is saved again only when its last save
+    writes the database and the cache on every page view (docs/performance.md). Instead
+    the session is saved again only when its last save
     is SESSION_REFRESH_SECONDS old, so it ends between SESSION_COOKIE_AGE minus that
     and SESSION_COOKIE_AGE after the last request. Sits inside SessionMiddleware.
     """

@@ -55,6 +55,8 @@ class AuditEvent(models.Model):
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
+        # Named when portal held the model: the table stayed when it moved here.
+        db_table = "portal_auditevent"
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["organization", "-created_at"], name="audit_org_recent"),
@@ -91,6 +93,7 @@ class OutboundEmail(models.Model):
     last_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
+        db_table = "portal_outboundemail"  # as the audit event's
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(

@@ -150,6 +150,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "portal_cache",
+            # Past MAX_ENTRIES a write culls a third of the entries, whatever they are:
+            # room for every member's sessions-worth of rate-limit counters.
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
         },
         "org_values": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",

@@ -81,16 +81,10 @@ def _destructive(request: HttpRequest) -> bool:
 # --- cancel ---------------------------------------------------------------------------------
 
 
-def _cancelled(request: HttpRequest, done: Subscription) -> str:
+def _cancelled(done: Subscription) -> str:
     """What the service did, not what the page expected, says which message to give."""
     if done.state != Subscription.State.CANCELLED:
         return f"{done} stops renewing; you keep it until {done.term_end:%d %B %Y}."
-    if done.purchase_channel == Subscription.PurchaseChannel.APP_STORE:
-        messages.warning(
-            request,
-            "It was bought in the Apple App Store: cancel the App Store subscription there "
-            "too, or Apple keeps charging it.",
-        )
     return f"{done} is cancelled."
 
 
@@ -110,20 +104,40 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     )
     # The service decides again under a lock, and refuses with the reason if need be.
     if request.method == "POST" and form.is_valid():
-        return carry_out(
+        done = []
+
+        def cancel_it():
+            done.append(
+                services.subscription_cancel(
+                    subscription=subscription,
+                    membership=request.membership,
+                    ip_address=client_ip(request),
+                    reason=form.cleaned_data["reason"],
+                    reason_detail=form.cleaned_data["detail"],
+                    confirm_number=form.cleaned_data.get("confirm_number", ""),
+                )
+            )
+            return done[0]
+
+        response = carry_out(
             request,
-            lambda: services.subscription_cancel(
-                subscription=subscription,
-                membership=request.membership,
-                ip_address=client_ip(request),
-                reason=form.cleaned_data["reason"],
-                reason_detail=form.cleaned_data["detail"],
-                confirm_number=form.cleaned_data.get("confirm_number", ""),
-            ),
-            done=lambda done: _cancelled(request, done),
+            cancel_it,
+            done=_cancelled,
             then=_back(subscription),
             then_if_refused=request.path,
         )
+        bought_in_app_store = Subscription.PurchaseChannel.APP_STORE
+        if (
+            done
+            and done[0].state == Subscription.State.CANCELLED
+            and done[0].purchase_channel == bought_in_app_store
+        ):
+            messages.warning(  # after "... is cancelled."
+                request,
+                "It was bought in the Apple App Store: cancel the App Store subscription there "
+                "too, or Apple keeps charging it.",
+            )
+        return response
     return render(
         request,
         "subscriptions/cancel.html",
@@ -149,9 +163,10 @@ def take_fix(request: HttpRequest, pk: int) -> HttpResponse:
     """I1: the member chose a fix instead of cancelling; record it and go to the fix."""
     subscription = visible_subscription(request.membership, pk)
     form = FixForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "That fix does not apply here.")
+        return redirect("subscription_cancel", pk=subscription.pk)
     try:
-        if not form.is_valid():
-            raise ActionRefused("That fix does not apply here.")
         fix = services.cancellation_fix_taken(
             subscription=subscription,
             membership=request.membership,

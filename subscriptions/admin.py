@@ -18,7 +18,7 @@ from subscriptions.models import (
     SpareNumber,
     Subscription,
 )
-from subscriptions.services import phone_number_follow_subscription
+from subscriptions.services import phone_number_follow_subscription, phone_number_save
 
 
 class ProductAdminForm(forms.ModelForm):
@@ -83,15 +83,6 @@ class ProductAdmin(AuditedAdmin):
         return None  # the catalog belongs to no organization
 
 
-class PhoneNumberForm(forms.ModelForm):
-    """A number belongs to its subscription's organization (copied onto the number for
-    the Numbers page's index): giving a number to a subscription sets it."""
-
-    def save(self, commit=True):
-        self.instance.organization_id = self.instance.subscription.organization_id
-        return super().save(commit)
-
-
 class BlockedNumberInline(admin.TabularInline):
     model = BlockedNumber
     extra = 0
@@ -99,7 +90,6 @@ class BlockedNumberInline(admin.TabularInline):
 
 @admin.register(PhoneNumber)
 class PhoneNumberAdmin(AuditedAdmin):
-    form = PhoneNumberForm
     list_display = ("e164", "country", "number_type", "inbound_recording", "calling_mode")
     list_filter = ("country", "number_type", "inbound_recording", "calling_mode")
     search_fields = (
@@ -113,6 +103,9 @@ class PhoneNumberAdmin(AuditedAdmin):
     def audit_organization(self, obj):
         return obj.subscription.organization
 
+    def save_object(self, obj):
+        phone_number_save(number=obj)
+
     def save_formset(self, request, form, formset, change):
         organization = form.instance.subscription.organization
         _audit_inline_deletions(request, formset, organization=organization)
@@ -122,7 +115,6 @@ class PhoneNumberAdmin(AuditedAdmin):
 
 class PhoneNumberInline(admin.StackedInline):
     model = PhoneNumber
-    form = PhoneNumberForm
     extra = 0
     max_num = 1
     can_delete = False
@@ -188,7 +180,11 @@ class SubscriptionAdmin(AuditedAdmin):
 
     def save_formset(self, request, form, formset, change):
         _audit_inline_deletions(request, formset, organization=form.instance.organization)
-        super().save_formset(request, form, formset, change)
+        if formset.model is PhoneNumber:  # the number it is given (never deleted here)
+            for number in formset.save(commit=False):
+                phone_number_save(number=number)
+        else:
+            super().save_formset(request, form, formset, change)
         _audit_inline(request, formset, organization=form.instance.organization)
 
 

@@ -40,7 +40,7 @@ class NumberFilterForm(forms.Form):
     def filter(self, numbers):
         """Apply the valid filters to PhoneNumbers; an invalid form filters nothing away
         but says why. With nothing to apply it hands back `numbers` itself: Numbers then
-        pages by the total it keeps instead of counting."""
+        pages by the total it caches instead of counting."""
         if not self.is_valid():
             return numbers
         data = self.cleaned_data

@@ -427,9 +427,9 @@ class PhoneNumber(models.Model):
     subscription = models.OneToOneField(
         Subscription, on_delete=models.CASCADE, related_name="phone_number"
     )
-    # The subscription's organization, copied here (whoever gives a subscription its number
-    # sets it; staff moving a subscription in admin carry its number along with
-    # `services.phone_number_follow_subscription`) so that an organization's numbers in
+    # The subscription's organization, copied here (`services.phone_number_save` sets it
+    # where staff give a subscription its number, `phone_number_follow_subscription`
+    # carries it along when staff move the subscription) so that an organization's numbers in
     # number order are one index range: the Numbers page reads its rows and its count from
     # that index instead of joining every subscription.
     organization = models.ForeignKey(

@@ -591,6 +591,15 @@ def license_assign(
     return subscription
 
 
+def phone_number_save(*, number: PhoneNumber) -> PhoneNumber:
+    """Staff give a number to a subscription, or change it (admin): the number belongs to
+    the subscription's organization (copied onto it for the Numbers page's index)."""
+    number.organization_id = number.subscription.organization_id
+    number.save()
+    organization_changed(number.organization_id)
+    return number
+
+
 def phone_number_follow_subscription(*, subscription: Subscription) -> None:
     """A subscription's number belongs to the subscription's organization: after staff
     give a number to a subscription or move a subscription to another organization (in

@@ -1,9 +1,10 @@
 """The audit log and the e-mail outbox, moved here from the `portal` app.
 
-On a database that had them, `portal.0005_move_tables_to_core` renamed their tables to
-these models' names, so this only takes over the models' state; their content types
-(and with them staff's permissions and admin history) move to this app with them. On a
-new database the same steps build the tables from portal's first migrations.
+The tables keep their names (`portal_auditevent`, `portal_outboundemail`): this only
+takes over the models' state, so workers still running the release before go on writing
+to the same tables while a deploy migrates. Their content types (and with them staff's
+permissions and admin history) move to this app. On a new database portal's first
+migrations build the tables, as before.
 """
 
 import django.db.models.deletion
@@ -38,7 +39,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0003_organization_require_mfa"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("portal", "0005_move_tables_to_core"),
+        ("portal", "0004_audit_org_action"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -68,6 +69,7 @@ class Migration(migrations.Migration):
                         ("last_error", models.CharField(blank=True, max_length=500)),
                     ],
                     options={
+                        "db_table": "portal_outboundemail",
                         "ordering": ["-created_at", "-id"],
                         "indexes": [
                             models.Index(
@@ -121,6 +123,7 @@ class Migration(migrations.Migration):
                         ),
                     ],
                     options={
+                        "db_table": "portal_auditevent",
                         "ordering": ["-created_at", "-id"],
                         "indexes": [
                             models.Index(

@@ -21,8 +21,8 @@ carries the open case.
 
 Every service that changes a case calls `core.org_cache.organization_changed` for its
 organization itself, once, beside the case's audit event (`shared._audit` records the
-event only): from the commit on, the counts of open and pending cases that Home and
-Support keep are drawn again. `core.audit.audit_record` knows nothing of the cache.
+event only): from the commit on, Home and Support count open and pending cases again
+instead of reading them from the cache. `core.audit.audit_record` knows nothing of the cache.
 
 The modules: `shared` (the steps the services share), `opening` (customers open
 cases), `follow_up` (customers reply, close, accept or decline a quote), `staff`

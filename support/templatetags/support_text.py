@@ -11,8 +11,8 @@ register = template.Library()
 _REL = re.compile(r' rel="nofollow"')
 # Everything Django's urlize links has one of these: an http(s):// address, a www.
 # address, a name ending in one of its seven top-level domains, or an e-mail address.
-# Text with none of them (most messages) comes out of urlize escaped and nothing else, at
-# some 30 to 60 times the cost of escaping it (80 to 170 µs a message here).
+# Text with none of them (most messages) comes out of urlize escaped and nothing else, so
+# it is escaped without urlize's work.
 _LINKABLE = re.compile(r"://|www\.|@|\.(?:com|edu|gov|int|mil|net|org)", re.IGNORECASE)
 
 

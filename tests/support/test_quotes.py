@@ -203,12 +203,12 @@ def test_quotes_of_other_organizations_are_404(client_for, outsider, quote):
     assert quote.state == Quote.State.SENT
 
 
-def test_a_declined_quotes_errors_show_on_a_kept_case_page_and_are_not_kept(
+def test_a_declined_quotes_errors_show_on_the_case_page_each_time(
     client_for, owner, quote
 ):
     client = client_for(owner)
     page = reverse("case_detail", args=[quote.case_id])
-    client.get(page)  # the case's page is kept from here
+    client.get(page)
     decline = reverse("quote_decline", args=[quote.case_id, quote.pk])
     for reason in ("x" * 2001, "y" * 2001):  # each answer shows its own form
         response = client.post(decline, {"reason": reason})

@@ -10,7 +10,7 @@ from django.db import close_old_connections, connection
 
 from core.emails import outbox_flush
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("portal.management.commands.send_outbox")  # as operators know it
 # How often a stopping relay notices it is asked to stop, however long --interval is.
 TICK_SECONDS = 0.05
 

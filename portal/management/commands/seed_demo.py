@@ -70,7 +70,6 @@ class Command(BaseCommand):
 
     def seed_more(self, users: dict[str, User]) -> None:
         """Later features add their demo data here."""
-        # Imported here: accounts does not depend on subscriptions when it loads.
         from subscriptions.demo import seed_subscriptions
         from support.demo import seed_cases
         from support.help_demo import seed_help_center

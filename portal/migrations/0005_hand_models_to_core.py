@@ -1,12 +1,12 @@
 """Portal no longer holds the audit log and the outbox: `core` does (state only: the
-tables, renamed in 0005, stay as they are)."""
+tables and every row stay as they are)."""
 
 from django.db import migrations
 
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portal", "0005_move_tables_to_core"),
+        ("portal", "0004_audit_org_action"),
         ("core", "0001_initial"),
     ]
 
