@@ -117,7 +117,7 @@ def test_i8_an_app_store_line_shows_the_app_store_steps(page, demo, sign_in):
 
     # I8: an add-on bought in the App Store is cancelled there, never with a portal button.
     app_store_line = Subscription.objects.get(phone_number__e164=APP_STORE_LINE)
-    bought = Subscription.objects.create(
+    Subscription.objects.create(
         organization=app_store_line.organization,
         product=Product.objects.get(name="Text Archive"),
         parent=app_store_line,

@@ -203,9 +203,7 @@ def test_quotes_of_other_organizations_are_404(client_for, outsider, quote):
     assert quote.state == Quote.State.SENT
 
 
-def test_a_declined_quotes_errors_show_on_the_case_page_each_time(
-    client_for, owner, quote
-):
+def test_a_declined_quotes_errors_show_on_the_case_page_each_time(client_for, owner, quote):
     client = client_for(owner)
     page = reverse("case_detail", args=[quote.case_id])
     client.get(page)
