@@ -211,12 +211,9 @@ SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", str(8 * 60 * 60))
 # take SESSION_REFRESH_SECONDS (core.middleware.SlidingSessionMiddleware), rather than a
 # session write on every request.
 SESSION_REFRESH_SECONDS = envint("SESSION_REFRESH_SECONDS", "300")
-# With Redis, sessions are read from the cache and written through to the database.
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
-    if REDIS_URL
-    else "django.contrib.sessions.backends.db"
-)
+# With Redis, sessions are read from the cache and written through to the database, which
+# answers alone while Redis is down (core.sessions).
+SESSION_ENGINE = "core.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
