@@ -18,17 +18,18 @@ PRODUCTION_ENV = {
 }
 
 
-def production_settings() -> dict:
-    """The settings module as production imports it (a fresh interpreter, DEBUG off)."""
+def production_settings(**environ: str) -> dict:
+    """The settings module as production imports it (a fresh interpreter, DEBUG off), with
+    `environ` on top of the production environment."""
     code = (
         "import json; from portal import settings as s; print(json.dumps({k: getattr(s, k) "
         "for k in ['DEBUG', 'SECURE_HSTS_SECONDS', 'SECURE_HSTS_INCLUDE_SUBDOMAINS', "
         "'SECURE_HSTS_PRELOAD', 'SECURE_SSL_REDIRECT', 'SESSION_COOKIE_SECURE', "
         "'SESSION_COOKIE_NAME', 'CSRF_COOKIE_SECURE', 'CSRF_COOKIE_NAME', "
         "'SESSION_COOKIE_HTTPONLY', 'SECURE_CONTENT_TYPE_NOSNIFF', 'SECURE_REFERRER_POLICY',"
-        " 'X_FRAME_OPTIONS', 'LOG_FORMAT']}, default=str))"
+        " 'X_FRAME_OPTIONS', 'LOG_FORMAT', 'MAILERS']}, default=str))"
     )
-    env = {**os.environ, **PRODUCTION_ENV}
+    env = {**os.environ, **PRODUCTION_ENV, **environ}
     env.pop("DATABASE_URL", None)
     done = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
