@@ -108,3 +108,15 @@ def test_every_page_carries_the_security_headers(production_headers, owner, orga
     anonymous = Client()
     for url in (reverse("account_login"), reverse("account_reset_password"), "/nowhere/"):
         assert_strict_headers(anonymous.get(url, secure=True))
+
+
+def test_static_files_and_the_400_page_carry_the_security_headers(production_headers, settings):
+    settings.WHITENOISE_USE_FINDERS = True  # WhiteNoise serves them as from STATIC_ROOT
+    client = Client()
+    stylesheet = client.get("/static/css/portal.css", secure=True)
+    assert stylesheet.status_code == 200
+    assert stylesheet["Content-Type"].startswith("text/css")
+    assert_strict_headers(stylesheet)
+    refused = client.get(reverse("account_login"), {"next": "\x00"}, secure=True)
+    assert refused.status_code == 400
+    assert_strict_headers(refused)
