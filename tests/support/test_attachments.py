@@ -148,3 +148,38 @@ def test_attachments_of_internal_notes_are_never_served_to_customers(
     response = client_for(owner).get(reverse("attachment_download", args=[attachment.pk]))
     assert response.status_code == 404
     assert Message.objects.public().filter(pk=note.pk).count() == 0
+
+
+def test_files_past_the_organizations_attachment_quota_are_refused_and_nothing_is_saved(
+    client_for, owner, member, organization, settings
+):
+    settings.ATTACHMENT_QUOTA_BYTES = 250
+    assert open_case(client_for(owner), text_file("first.txt", size=200)).status_code == 302
+    case = Case.objects.get()
+    root = Path(settings.ATTACHMENTS_DIR)
+    files_before = sorted(p for p in root.rglob("*") if p.is_file())
+    # Another member of the same organization: the quota is the organization's.
+    response = client_for(member).post(
+        reverse("case_new"),
+        {"subject": "More files", "body": "See attached", "attachments": [text_file(size=100)]},
+    )
+    assert response.status_code == 400
+    assert "do not fit" in response.content.decode()
+    assert Case.objects.count() == 1
+    owner_client = client_for(owner)
+    reply = owner_client.post(
+        reverse("case_reply", args=[case.pk]),
+        {"body": "One more log", "attachments": [text_file(size=51)]},
+    )
+    assert reply.status_code == 400
+    assert "take 200\xa0bytes of the 250\xa0bytes" in reply.content.decode()
+    assert not Message.objects.filter(body="One more log").exists()
+    assert Attachment.objects.count() == 1
+    assert sorted(p for p in root.rglob("*") if p.is_file()) == files_before
+    # What fits still goes in.
+    fits = owner_client.post(
+        reverse("case_reply", args=[case.pk]),
+        {"body": "A small one", "attachments": [text_file(size=50)]},
+    )
+    assert fits.status_code == 302
+    assert Attachment.objects.count() == 2
