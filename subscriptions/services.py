@@ -277,7 +277,9 @@ def cancellation_fix_taken(
     *, subscription: Subscription, membership: Membership, fix_code: str, reason: str = ""
 ) -> Fix:
     """I1: the member took one of the fixes offered instead of cancelling; recorded with
-    the reason they gave, for staff's report. Returns the fix, for the page it leads to."""
+    the reason they gave, for staff's report, once per member, subscription and day (a
+    repeat changes nothing, so one member cannot skew the report). Returns the fix, for
+    the page it leads to."""
     membership = membership_reread(membership)
     subscription = lock_for_decision(subscription)
     decision = decision_for(
@@ -290,6 +292,15 @@ def cancellation_fix_taken(
     fix = next((fix for fix in decision.fixes_first if fix.code == fix_code), None)
     if fix is None:
         raise ActionRefused("That fix does not apply here.")
+    start_of_today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    # Under the subscription's lock, so parallel posts see each other's feedback.
+    given_today = CancellationFeedback.objects.filter(
+        subscription=subscription,
+        member=membership.user,
+        created_at__gte=start_of_today,
+    ).exclude(fix_taken="")
+    if given_today.exists():
+        return fix
     CancellationFeedback.objects.create(
         subscription=subscription, member=membership.user, reason=reason, fix_taken=fix.code
     )

@@ -284,6 +284,27 @@ def test_i1_the_fixes_are_offered_and_a_chosen_fix_is_recorded(client_for, organ
     assert refreshed(line).state == State.ACTIVE
 
 
+def test_i1_taking_a_fix_again_records_one_feedback_per_member_and_day(
+    client_for, organization, owner, admin_user
+):
+    line = make_line(organization, owner)
+    fix_url = reverse("subscription_fix", args=[line.pk])
+    chosen = {"fix": "calling_mode_voice", "reason": "calling_problems"}
+    client = client_for(owner)
+    for _ in range(5):
+        response = client.post(fix_url, chosen)
+        # A repeat quietly leads to the fix, as the first did.
+        assert response.url.endswith("#calling-mode")
+    assert CancellationFeedback.objects.filter(subscription=line).count() == 1
+    # Another member's feedback counts on its own.
+    client_for(admin_user).post(fix_url, chosen)
+    assert CancellationFeedback.objects.filter(subscription=line).count() == 2
+    # The next day the member's choice counts again.
+    with time_machine.travel(timezone.now() + timedelta(days=1)):
+        client_for(owner).post(fix_url, chosen)
+    assert CancellationFeedback.objects.filter(subscription=line, member=owner).count() == 2
+
+
 def test_a_member_over_the_hourly_setting_changes_gets_429_and_nothing_changes(
     client_for, organization, member, settings
 ):
