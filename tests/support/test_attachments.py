@@ -1,10 +1,13 @@
 """Attachments: an allow-list by name and content, a size cap, stored outside the web root,
 downloaded only by members who may see the case."""
 
+import os
+import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.urls import reverse
 
 from support.models import Attachment, Case, Message
@@ -183,3 +186,34 @@ def test_files_past_the_organizations_attachment_quota_are_refused_and_nothing_i
     )
     assert fits.status_code == 302
     assert Attachment.objects.count() == 2
+
+
+def test_the_sweep_removes_old_orphan_files_and_keeps_young_ones_and_those_with_rows(
+    client_for, owner, capsys
+):
+    assert open_case(client_for(owner), pdf("kept.pdf")).status_code == 302
+    root = Path(settings.ATTACHMENTS_DIR)
+    with_row = Path(Attachment.objects.get().file.path)
+    # What a worker stopped mid-upload leaves: a stored file whose row never committed.
+    old_orphan = root / "2026" / "01" / "0123456789abcdef0123456789abcdef"
+    young_orphan = root / "2026" / "01" / "fedcba9876543210fedcba9876543210"
+    for orphan in (old_orphan, young_orphan):
+        orphan.parent.mkdir(parents=True, exist_ok=True)
+        orphan.write_bytes(b"%PDF-1.4 half an upload")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    for old in (old_orphan, with_row):
+        os.utime(old, (two_days_ago, two_days_ago))
+
+    call_command("sweep_attachments", "--dry-run")
+    assert "Would remove 2026/01/0123456789abcdef0123456789abcdef" in capsys.readouterr().out
+    assert old_orphan.exists()
+
+    call_command("sweep_attachments")
+    assert "Removed 1 orphan file" in capsys.readouterr().out
+    assert not old_orphan.exists()
+    assert young_orphan.exists()
+    assert with_row.exists()
+    response = client_for(owner).get(
+        reverse("attachment_download", args=[Attachment.objects.get().pk])
+    )
+    assert response.status_code == 200
