@@ -280,6 +280,16 @@ ATTACHMENT_EXTENSIONS = [
 ]
 # How many cases one member may open in an hour (beyond it: 429).
 SUPPORT_CASES_PER_HOUR = envint("SUPPORT_CASES_PER_HOUR", "10")
+# How many replies one member may post on cases in an hour (beyond it: 429).
+SUPPORT_REPLIES_PER_HOUR = envint("SUPPORT_REPLIES_PER_HOUR", "30")
+# How many switches (inbound and outbound recording, calling mode) one member may change
+# in an hour (beyond it: 429).
+SETTING_CHANGES_PER_HOUR = envint("SETTING_CHANGES_PER_HOUR", "20")
+# After a switch's notice to the Super Admins, further changes of the same switch within
+# this many minutes are not e-mailed to them again (Activity keeps every one).
+SETTING_NOTICE_MINUTES = envint("SETTING_NOTICE_MINUTES", "10")
+# The bytes of case attachments one organization may store in all.
+ATTACHMENT_QUOTA_BYTES = envint("ATTACHMENT_QUOTA_BYTES", str(1024 * 1024 * 1024))
 
 # Security headers. The CSP has no unsafe-inline and no unsafe-eval: scripts are files.
 SECURE_CSP = {

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from core.models import AuditEvent
+from core.models import AuditEvent, OutboundEmail
 from subscriptions.models import (
     BlockedNumber,
     CancellationFeedback,
@@ -282,6 +282,93 @@ def test_i1_the_fixes_are_offered_and_a_chosen_fix_is_recorded(client_for, organ
     feedback = CancellationFeedback.objects.get(subscription=line)
     assert (feedback.fix_taken, feedback.reason) == ("calling_mode_voice", "calling_problems")
     assert refreshed(line).state == State.ACTIVE
+
+
+def test_i1_taking_a_fix_again_records_one_feedback_per_member_and_day(
+    client_for, organization, owner, admin_user
+):
+    line = make_line(organization, owner)
+    fix_url = reverse("subscription_fix", args=[line.pk])
+    chosen = {"fix": "calling_mode_voice", "reason": "calling_problems"}
+    client = client_for(owner)
+    for _ in range(5):
+        response = client.post(fix_url, chosen)
+        # A repeat quietly leads to the fix, as the first did.
+        assert response.url.endswith("#calling-mode")
+    assert CancellationFeedback.objects.filter(subscription=line).count() == 1
+    # Another member's feedback counts on its own.
+    client_for(admin_user).post(fix_url, chosen)
+    assert CancellationFeedback.objects.filter(subscription=line).count() == 2
+    # The next day the member's choice counts again.
+    with time_machine.travel(timezone.now() + timedelta(days=1)):
+        client_for(owner).post(fix_url, chosen)
+    assert CancellationFeedback.objects.filter(subscription=line, member=owner).count() == 2
+
+
+def test_a_member_over_the_hourly_setting_changes_gets_429_and_nothing_changes(
+    client_for, organization, member, settings
+):
+    settings.SETTING_CHANGES_PER_HOUR = 3
+    line = make_line(organization, member)
+    client = client_for(member)
+    calling_mode = reverse("calling_mode", args=[line.pk])
+    # Calling mode and inbound recording count together.
+    assert client.post(calling_mode, {"mode": "voice"}).status_code == 302
+    assert client.post(calling_mode, {"mode": "data"}).status_code == 302
+    assert client.post(reverse("inbound_recording", args=[line.pk]), {"on": "1"}).status_code == 302
+    e_mails = OutboundEmail.objects.count()
+    limited = client.post(calling_mode, {"mode": "voice"})
+    assert limited.status_code == 429
+    assert "Too many setting changes for now" in limited.content.decode()
+    assert 0 < int(limited["Retry-After"]) <= 3600
+    assert PhoneNumber.objects.get(subscription=line).calling_mode == "data"
+    assert AuditEvent.objects.filter(actor=member).count() == 3
+    assert OutboundEmail.objects.count() == e_mails
+    with time_machine.travel(timezone.now() + timedelta(hours=1, minutes=1)):
+        assert client.post(calling_mode, {"mode": "voice"}).status_code == 302
+    assert PhoneNumber.objects.get(subscription=line).calling_mode == "voice"
+
+
+def test_a8_outbound_recording_changes_are_limited_per_member_too(
+    client_for, organization, owner, settings
+):
+    settings.SETTING_CHANGES_PER_HOUR = 2
+    client = client_for(owner)
+    for on in ("1", "0"):
+        assert client.post(reverse("outbound_recording"), {"on": on}).status_code == 302
+    limited = client.post(reverse("outbound_recording"), {"on": "1"})
+    assert limited.status_code == 429
+    organization.refresh_from_db()
+    assert organization.outbound_call_recording is False
+
+
+def test_super_admins_hear_of_a_switch_once_in_a_few_minutes_while_activity_keeps_every_change(
+    client_for, organization, owner, member, settings
+):
+    settings.SETTING_NOTICE_MINUTES = 10
+    line = make_line(organization, member)
+    other_line = make_line(organization, member)
+    client = client_for(member)
+    calling_mode = reverse("calling_mode", args=[line.pk])
+    for mode in ("voice", "data", "voice", "data", "voice"):
+        client.post(calling_mode, {"mode": mode})
+
+    def e_mails_to(user):
+        return [e for e in OutboundEmail.objects.order_by("pk") if user.email in e.to]
+
+    assert len(e_mails_to(owner)) == 1
+    assert "not e-mailed again" in e_mails_to(owner)[0].body_text
+    # Whoever flipped it is told each time, and Activity has every change.
+    assert len(e_mails_to(member)) == 5
+    assert AuditEvent.objects.filter(action="line.calling_mode_changed").count() == 5
+    # Another setting, or another line, is news of its own.
+    client.post(reverse("inbound_recording", args=[line.pk]), {"on": "1"})
+    client.post(reverse("calling_mode", args=[other_line.pk]), {"mode": "voice"})
+    assert len(e_mails_to(owner)) == 3
+    # Once the quiet minutes have passed, the Super Admins hear of it again.
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        client.post(calling_mode, {"mode": "data"})
+    assert len(e_mails_to(owner)) == 4
 
 
 def test_i1_the_calling_mode_switches_to_the_voice_network(client_for, organization, member):
