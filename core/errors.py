@@ -56,11 +56,18 @@ def carry_out(
     (text, or a function of what the service returned), or the refusal's reason. The
     answer is a redirect to `then` (a URL or URL name), or `then_if_refused` after a
     refusal when given; either may instead be a function that makes the response (an
-    htmx fragment). A member over a limit (`TooOften`) gets the 429 page instead."""
+    htmx fragment). A member over a limit (`TooOften`) gets the 429 page instead, or with
+    htmx the fragment with the reason, still as a 429 (base.html's htmx config swaps it)."""
     try:
         result = change()
     except TooOften as refusal:
-        return too_often_response(request, refusal)
+        if not (getattr(request, "htmx", False) and callable(then)):
+            return too_often_response(request, refusal)
+        messages.error(request, refusal.message)
+        response = then()
+        response.status_code = 429
+        response["Retry-After"] = str(refusal.retry_after)
+        return response
     except ActionRefused as refusal:
         messages.error(request, refusal.message)
         target = then if then_if_refused is None else then_if_refused

@@ -324,6 +324,16 @@ def test_a_member_over_the_hourly_setting_changes_gets_429_and_nothing_changes(
     assert PhoneNumber.objects.get(subscription=line).calling_mode == "data"
     assert AuditEvent.objects.filter(actor=member).count() == 3
     assert OutboundEmail.objects.count() == e_mails
+    # The htmx switch shows the reason in place (still a 429, which base.html's htmx
+    # config swaps), with the switch as it stands.
+    in_place = client.post(calling_mode, {"mode": "voice"}, headers={"HX-Request": "true"})
+    assert in_place.status_code == 429
+    assert 0 < int(in_place["Retry-After"]) <= 3600
+    text = in_place.content.decode()
+    assert "as many as one person can" in text
+    assert "Use the voice network instead" in text
+    assert "<html" not in text
+    assert PhoneNumber.objects.get(subscription=line).calling_mode == "data"
     with time_machine.travel(timezone.now() + timedelta(hours=1, minutes=1)):
         assert client.post(calling_mode, {"mode": "voice"}).status_code == 302
     assert PhoneNumber.objects.get(subscription=line).calling_mode == "voice"
