@@ -12,14 +12,17 @@ on the locked row before they write.
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Organization
+from core.audit import AuditAction
+from core.models import AuditEvent
 from core.org_cache import cached
 from core.paging import distinct_values
 from subscriptions.models import (
@@ -35,6 +38,8 @@ from subscriptions.policy import (
     AddonFacts,
     Channel,
     Decision,
+    NumberChangeLimits,
+    NumberChanges,
     PlanOption,
     PolicyFacts,
     Setting,
@@ -197,6 +202,39 @@ def subscription_facts_from(
     )
 
 
+def number_change_limits() -> NumberChangeLimits:
+    """How often numbers may change in the portal (settings `NUMBER_CHANGES_PER_LINE`,
+    `NUMBER_CHANGES_PER_ORGANIZATION`, `NUMBER_CHANGE_PERIOD_DAYS`)."""
+    return NumberChangeLimits(
+        per_line=settings.NUMBER_CHANGES_PER_LINE,
+        per_organization=settings.NUMBER_CHANGES_PER_ORGANIZATION,
+        period_days=settings.NUMBER_CHANGE_PERIOD_DAYS,
+    )
+
+
+def number_changes_made(*, subscription: Subscription) -> NumberChanges:
+    """The days of the number changes made in the portal within the period, this line's
+    and its organization's: the audit log records each one (append-only), read from its
+    (organization, action) index. One query; as many rows as the limits let through."""
+    limits = number_change_limits()
+    since = timezone.now() - timedelta(days=limits.period_days + 1)
+    line, organization = [], []
+    for made_at, target_id in (
+        AuditEvent.objects.filter(
+            organization_id=subscription.organization_id,
+            action=AuditAction.NUMBER_CHANGED,
+            created_at__gte=since,
+        )
+        .order_by()
+        .values_list("created_at", "target_id")
+    ):
+        day = timezone.localdate(made_at)
+        organization.append(day)
+        if target_id == str(subscription.pk):
+            line.append(day)
+    return NumberChanges(limits=limits, line=tuple(line), organization=tuple(organization))
+
+
 def decision_for(
     *,
     subscription: Subscription,
@@ -237,9 +275,15 @@ def decisions_for(
     Pass the page's `context` (from `page_decision_context`; services: from
     `decision_context`) to avoid reading it again per call. A membership of another
     organization gets refusals only; pages answer 404 before ever asking.
+    Deciding Change number of a number reads the changes already made (one query,
+    `number_changes_made`): only a number's own pages and the services ask for it.
     """
     if context is None:
         context = decision_context(organization=membership.organization)
+    actions = tuple(Action(action) for action in actions)
+    number_changes = None
+    if Action.CHANGE_NUMBER in actions and subscription.product.kind in NUMBER_KINDS:
+        number_changes = number_changes_made(subscription=subscription)
     role = membership.role if membership.organization_id == subscription.organization_id else ""
     policy = policy_facts_from(product=subscription.product, plan_options=context.plan_options)
     facts = subscription_facts_from(subscription=subscription, membership=membership)
@@ -257,6 +301,7 @@ def decisions_for(
             super_admin_names=context.super_admin_names,
             account_manager_name=context.account_manager_name,
             support_email=context.support_email,
+            number_changes=number_changes,
         )
         for action in actions
     }
