@@ -28,6 +28,7 @@ from core.paging import distinct_values
 from subscriptions.models import (
     PhoneNumber,
     Product,
+    SpareNumber,
     Subscription,
     SubscriptionQuerySet,
     prefetch_line_addons,
@@ -627,3 +628,43 @@ def ending_soon(membership: Membership, today: date) -> list[Subscription]:
         .select_related("product", "phone_number", "scheduled_product")
         .order_by("term_end", "id")[:10]
     )
+
+
+# --- what staff read ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CountryStock:
+    """The free numbers of one country: `free` can be picked today, `held` are released
+    numbers still in their hold; `low` when fewer than the warning level are free."""
+
+    country: str
+    free: int
+    held: int
+    low: bool
+
+
+def spare_number_stock(*, today: date, low_below: int) -> list[CountryStock]:
+    """Every country's stock of free numbers, by country: those with spare numbers and
+    those with numbers in service (where none is free, the stock is empty, and low).
+    Two queries, one row per country."""
+    counts = {
+        country: (free, held)
+        for country, free, held in SpareNumber.objects.order_by()
+        .values("country")
+        .annotate(
+            free=Count("pk", filter=Q(available_from__lte=today)),
+            held=Count("pk", filter=Q(available_from__gt=today)),
+        )
+        .values_list("country", "free", "held")
+    }
+    served = PhoneNumber.objects.order_by().values_list("country", flat=True).distinct()
+    return [
+        CountryStock(
+            country=country,
+            free=counts.get(country, (0, 0))[0],
+            held=counts.get(country, (0, 0))[1],
+            low=counts.get(country, (0, 0))[0] < low_below,
+        )
+        for country in sorted({*counts, *served})
+    ]
