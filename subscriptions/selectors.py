@@ -61,10 +61,26 @@ class DecisionContext:
     support_email: str = ""
     plan_options: dict[int, tuple[PlanOption, ...]] = field(default_factory=dict)
     catalog: dict[int, tuple[str, int]] = field(default_factory=dict)
+    # The number changes of the period, by organization, read on first need: one query
+    # for every row of a page, none for a page that does not offer Change number.
+    _number_changes: dict = field(default_factory=dict, repr=False, compare=False)
 
     def product_ids(self, kinds) -> list[int]:
         """The catalog's products of `kinds`."""
         return [pk for pk, (kind, _tier) in self.catalog.items() if kind in kinds]
+
+    def number_changes(self, subscription: Subscription) -> NumberChanges:
+        """The number changes already made in the period, of `subscription`'s line and of
+        its organization (`number_changes_made`)."""
+        organization_id = subscription.organization_id
+        if organization_id not in self._number_changes:
+            self._number_changes[organization_id] = number_changes_made(
+                organization_id=organization_id
+            )
+        limits, organization, by_line = self._number_changes[organization_id]
+        return NumberChanges(
+            limits=limits, line=by_line.get(str(subscription.pk), ()), organization=organization
+        )
 
 
 def decision_context(*, organization: Organization) -> DecisionContext:
@@ -213,16 +229,17 @@ def number_change_limits() -> NumberChangeLimits:
     )
 
 
-def number_changes_made(*, subscription: Subscription) -> NumberChanges:
-    """The days of the number changes made in the portal within the period, this line's
-    and its organization's: the audit log records each one (append-only), read from its
-    (organization, action) index. One query; as many rows as the limits let through."""
+def number_changes_made(*, organization_id: int) -> tuple:
+    """The limits, and the days of the number changes made in the portal within the period:
+    the organization's, and {line's subscription id (text): its days}. The audit log records
+    each change (append-only); read from its (organization, action) index in one query, of
+    as many rows as the limits let through."""
     limits = number_change_limits()
     since = timezone.now() - timedelta(days=limits.period_days + 1)
-    line, organization = [], []
+    organization, by_line = [], defaultdict(list)
     for made_at, target_id in (
         AuditEvent.objects.filter(
-            organization_id=subscription.organization_id,
+            organization_id=organization_id,
             action=AuditAction.NUMBER_CHANGED,
             created_at__gte=since,
         )
@@ -231,9 +248,8 @@ def number_changes_made(*, subscription: Subscription) -> NumberChanges:
     ):
         day = timezone.localdate(made_at)
         organization.append(day)
-        if target_id == str(subscription.pk):
-            line.append(day)
-    return NumberChanges(limits=limits, line=tuple(line), organization=tuple(organization))
+        by_line[target_id].append(day)
+    return limits, tuple(organization), {line: tuple(days) for line, days in by_line.items()}
 
 
 def decision_for(
@@ -276,15 +292,15 @@ def decisions_for(
     Pass the page's `context` (from `page_decision_context`; services: from
     `decision_context`) to avoid reading it again per call. A membership of another
     organization gets refusals only; pages answer 404 before ever asking.
-    Deciding Change number of a number reads the changes already made (one query,
-    `number_changes_made`): only a number's own pages and the services ask for it.
+    Deciding Change number of a number reads the changes already made, once per context
+    (`DecisionContext.number_changes`).
     """
     if context is None:
         context = decision_context(organization=membership.organization)
     actions = tuple(Action(action) for action in actions)
     number_changes = None
     if Action.CHANGE_NUMBER in actions and subscription.product.kind in NUMBER_KINDS:
-        number_changes = number_changes_made(subscription=subscription)
+        number_changes = context.number_changes(subscription)
     role = membership.role if membership.organization_id == subscription.organization_id else ""
     policy = policy_facts_from(product=subscription.product, plan_options=context.plan_options)
     facts = subscription_facts_from(subscription=subscription, membership=membership)
