@@ -291,6 +291,16 @@ SETTING_NOTICE_MINUTES = envint("SETTING_NOTICE_MINUTES", "10")
 # The bytes of case attachments one organization may store in all.
 ATTACHMENT_QUOTA_BYTES = envint("ATTACHMENT_QUOTA_BYTES", str(1024 * 1024 * 1024))
 
+# The provider's free numbers are shared by every customer. In NUMBER_CHANGE_PERIOD_DAYS a
+# line changes its number at most NUMBER_CHANGES_PER_LINE times in the portal, and an
+# organization its numbers at most NUMBER_CHANGES_PER_ORGANIZATION times; beyond that a
+# new number is asked of support. Staff are told when a change leaves a country with
+# fewer than SPARE_NUMBERS_LOW_BELOW free numbers.
+NUMBER_CHANGES_PER_LINE = envint("NUMBER_CHANGES_PER_LINE", "2")
+NUMBER_CHANGES_PER_ORGANIZATION = envint("NUMBER_CHANGES_PER_ORGANIZATION", "5")
+NUMBER_CHANGE_PERIOD_DAYS = envint("NUMBER_CHANGE_PERIOD_DAYS", "30")
+SPARE_NUMBERS_LOW_BELOW = envint("SPARE_NUMBERS_LOW_BELOW", "10")
+
 # Security headers. The CSP has no unsafe-inline and no unsafe-eval: scripts are files.
 SECURE_CSP = {
     "default-src": [CSP.SELF],

@@ -5,7 +5,9 @@ so are changes made in the phone number and blocked number inlines.
 """
 
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
+from django.utils import timezone
 
 from core.admin import AuditedAdmin, admin_changed
 from core.audit import audit_record
@@ -18,6 +20,7 @@ from subscriptions.models import (
     SpareNumber,
     Subscription,
 )
+from subscriptions.selectors import spare_number_stock
 from subscriptions.services import phone_number_follow_subscription, phone_number_save
 
 
@@ -222,6 +225,22 @@ class SpareNumberAdmin(AuditedAdmin):
     list_display = ("e164", "country", "number_type", "available_from")
     list_filter = ("country", "number_type")
     search_fields = ("e164",)
+
+    def changelist_view(self, request, extra_context=None):
+        """Above the list: the stock of each country, with a warning for those running low
+        (fewer free than `SPARE_NUMBERS_LOW_BELOW`)."""
+        low_below = settings.SPARE_NUMBERS_LOW_BELOW
+        stock = spare_number_stock(today=timezone.localdate(), low_below=low_below)
+        low = [level for level in stock if level.low]
+        if low and request.method == "GET":
+            messages.warning(
+                request,
+                f"Fewer than {low_below} free numbers in "
+                + ", ".join(f"{level.country} ({level.free} free)" for level in low)
+                + ": customers there may soon find no number to change to.",
+            )
+        extra_context = {**(extra_context or {}), "stock": stock, "low_below": low_below}
+        return super().changelist_view(request, extra_context)
 
     def audit_organization(self, obj):
         return None

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.access import membership_reread
@@ -566,8 +567,14 @@ def line_change_number(
     """Give the line a number from the free stock; the old one goes back to the stock.
 
     The line keeps its plan, add-ons, settings and block list: only its number changes.
+    The stock is shared by every customer, so the engine limits changes per line and per
+    organization (`NumberChanges`): the organization's row is locked first, so two
+    changes of its lines at once are counted one after the other.
     """
     membership = membership_reread(membership)
+    Organization.objects.select_for_update().filter(pk=subscription.organization_id).values_list(
+        "pk"
+    ).get()
     subscription = lock_for_decision(subscription)
     _decide(subscription=subscription, membership=membership, action=Action.CHANGE_NUMBER)
     spare = SpareNumber.objects.select_for_update().filter(pk=spare_id).first()
@@ -599,7 +606,28 @@ def line_change_number(
         summary=f"The line's number changed from {old} to {number.e164}. Its plan, add-ons "
         "and settings stay as they were.",
     )
+    _tell_staff_when_stock_runs_low(country=number.country)
     return number
+
+
+def _tell_staff_when_stock_runs_low(*, country: str) -> None:
+    """E-mail support when a change leaves `country` with fewer free numbers than
+    `SPARE_NUMBERS_LOW_BELOW` (as it falls below, and again when none is left); admin's
+    Spare numbers page shows every country's stock."""
+    free = SpareNumber.objects.available(timezone.localdate()).filter(country=country).count()
+    low_below = settings.SPARE_NUMBERS_LOW_BELOW
+    if free != low_below - 1 and free != 0:
+        return
+    email_send_on_commit(
+        template="spare-numbers-low",
+        to=[settings.SUPPORT_EMAIL],
+        context={
+            "country": country,
+            "free": free,
+            "low_below": low_below,
+            "path": reverse("admin:subscriptions_sparenumber_changelist"),
+        },
+    )
 
 
 @transaction.atomic

@@ -22,6 +22,8 @@ from subscriptions.models import (
 from tests.conftest import membership_of
 from tests.factories import (
     BlockedNumberFactory,
+    MembershipFactory,
+    OrganizationFactory,
     PhoneNumberFactory,
     ProductFactory,
     SubscriptionFactory,
@@ -413,6 +415,94 @@ def test_i1_change_number_takes_one_from_the_stock_and_keeps_the_plan(
     assert refreshed(line).addons.count() == 1
     assert not SpareNumber.objects.filter(pk=spare.pk).exists()
     assert SpareNumber.objects.filter(e164=old).exists()
+
+
+def stock(*e164s, country="US") -> list[SpareNumber]:
+    return [SpareNumber.objects.create(e164=e164, country=country) for e164 in e164s]
+
+
+def change_number(client, line, spare):
+    url = f"{reverse('change_number', args=[line.pk])}?country={spare.country}"
+    return client.post(url, {"spare": spare.pk}, follow=True)
+
+
+def test_i1_a_line_past_its_number_change_limit_keeps_its_number_and_the_stock_stays(
+    client_for, organization, member, settings, mailoutbox
+):
+    settings.NUMBER_CHANGES_PER_LINE = 2
+    line = make_line(organization, member)
+    first, second, third = stock("+14155550901", "+14155550902", "+14155550903")
+    client = client_for(member)
+    change_number(client, line, first)
+    change_number(client, line, second)
+    assert PhoneNumber.objects.get(subscription=line).e164 == second.e164
+    events, emails = AuditEvent.objects.count(), len(mailoutbox)
+
+    page = client.get(reverse("change_number", args=[line.pk])).content.decode()
+    assert "has already changed twice in the last 30 days" in page
+    assert 'name="spare"' not in page
+    request_url = reverse("case_request", args=[line.pk, "change_number"])
+    assert request_url in page
+    assert client.get(request_url).status_code == 200  # support can still give one
+
+    refused = change_number(client, line, third)
+    assert "has already changed twice in the last 30 days" in refused.content.decode()
+    assert PhoneNumber.objects.get(subscription=line).e164 == second.e164
+    assert SpareNumber.objects.filter(pk=third.pk).exists()
+    assert AuditEvent.objects.count() == events
+    assert len(mailoutbox) == emails
+    # After the period the line picks a new number here again.
+    with time_machine.travel(timezone.now() + timedelta(days=30)):
+        change_number(client_for(member), line, third)
+    assert PhoneNumber.objects.get(subscription=line).e164 == third.e164
+
+
+def test_i1_an_organization_past_its_number_change_limit_takes_no_more_numbers(
+    client_for, organization, owner, settings
+):
+    settings.NUMBER_CHANGES_PER_ORGANIZATION = 2
+    lines = [make_line(organization, owner) for _ in range(3)]
+    spares = stock("+442071230901", "+442071230902", "+442071230903", country="GB")
+    client = client_for(owner)
+    change_number(client, lines[0], spares[0])
+    change_number(client, lines[1], spares[1])
+    refused = change_number(client, lines[2], spares[2])
+    assert "Your organization has already changed 2 numbers in the last 30 days" in (
+        refused.content.decode()
+    )
+    assert PhoneNumber.objects.get(subscription=lines[2]).country == "US"
+    assert SpareNumber.objects.filter(country="GB").count() == 1
+    # Another organization's lines are not held back by this one's changes.
+    other = make_line(OrganizationFactory(), None)
+    membership = MembershipFactory(organization=other.organization, role=Role.SUPER_ADMIN)
+    change_number(client_for(membership.user), other, spares[2])
+    assert PhoneNumber.objects.get(subscription=other).e164 == spares[2].e164
+
+
+def test_staff_are_told_once_when_a_number_change_leaves_a_country_low_and_when_it_runs_out(
+    client_for, organization, owner, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.SPARE_NUMBERS_LOW_BELOW = 2
+    settings.SUPPORT_EMAIL = "stock@provider.example"
+    lines = [make_line(organization, owner) for _ in range(3)]
+    spares = stock("+442071230911", "+442071230912", "+442071230913", country="GB")
+    stock("+14155550911")  # plenty elsewhere does not hide it
+    client = client_for(owner)
+
+    def staff_alerts():
+        return [m for m in mailoutbox if m.to == ["stock@provider.example"]]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        change_number(client, lines[0], spares[0])  # 2 left: not below 2 yet
+    assert staff_alerts() == []
+    with django_capture_on_commit_callbacks(execute=True):
+        change_number(client, lines[1], spares[1])  # 1 left: below
+    (low,) = staff_alerts()
+    assert low.subject == "Free numbers running low in GB: 1 left"
+    assert "/admin/subscriptions/sparenumber/" in low.body
+    with django_capture_on_commit_callbacks(execute=True):
+        change_number(client, lines[2], spares[2])  # none left
+    assert [m.subject for m in staff_alerts()][1:] == ["No free numbers left in GB"]
 
 
 def test_i1_reactivate_within_the_hold_but_not_after(client_for, organization, owner):
