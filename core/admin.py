@@ -102,14 +102,18 @@ def admin_record(request, obj, verb: str, organization, after: dict | None = Non
     admin_changed(organization)
 
 
-def audit_inline(request, formset, *, organization) -> None:
-    """The rows an inline added and changed, one event each (after the formset's save)."""
+def audit_inline(request, formset, *, organization, recorded_elsewhere=()) -> None:
+    """The rows an inline added and changed, one event each (after the formset's save);
+    fields in `recorded_elsewhere` are a service's to record (a row changing only those
+    gets no event here)."""
     fields = formset.form.base_fields
     for obj in formset.new_objects:
         admin_record(request, obj, "added", organization)
     for obj, changed in formset.changed_objects:
         values = {name: getattr(obj, name, None) for name in changed}
-        admin_record(request, obj, "changed", organization, recorded_changes(values, fields))
+        values = {name: value for name, value in values.items() if name not in recorded_elsewhere}
+        if values:
+            admin_record(request, obj, "changed", organization, recorded_changes(values, fields))
 
 
 def audit_inline_deletions(request, formset, *, organization) -> None:
@@ -123,6 +127,9 @@ def audit_inline_deletions(request, formset, *, organization) -> None:
 class AuditedAdmin(admin.ModelAdmin):
     """Records every save and delete made by staff in admin as an audit event."""
 
+    # Fields whose change a service saves and records (on a change, not on an add).
+    recorded_elsewhere: tuple[str, ...] = ()
+
     def audit_organization(self, obj):
         return getattr(obj, "organization", None)
 
@@ -132,7 +139,11 @@ class AuditedAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         self.save_object(obj)
-        changed = {name: form.cleaned_data.get(name) for name in form.changed_data}
+        changed = {
+            name: form.cleaned_data.get(name)
+            for name in form.changed_data
+            if not (change and name in self.recorded_elsewhere)
+        }
         admin_record(
             request,
             obj,
