@@ -179,7 +179,7 @@ print(json.dumps([
 
 
 def _removes_the_passwords(database_url: str) -> None:
-    _manage(database_url, "migrate", "core", "0002", "--noinput")  # the release before
+    _manage(database_url, "migrate", "core", "0003", "--noinput")  # the release before
     events = json.dumps(OLD_ADMIN_EVENTS)
     _manage(database_url, "shell", "--no-imports", "-c", WRITE_OLD_EVENTS.format(events=events))
     _manage(database_url, "migrate", "--noinput")

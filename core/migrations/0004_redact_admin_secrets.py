@@ -71,7 +71,7 @@ def redact_admin_secrets(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("core", "0002_org_cache_table")]
+    dependencies = [("core", "0003_outbox_topic")]
 
     operations = [
         migrations.RunPython(redact_admin_secrets, migrations.RunPython.noop, elidable=False)
