@@ -1,6 +1,9 @@
 """allauth adapter: no open sign-up, people join by invitation; allauth sees the client
-address the portal computes."""
+address the portal computes, and failed sign-ins count per address and account."""
 
+import ipaddress
+
+from allauth import app_settings as allauth_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from django.core.exceptions import PermissionDenied
 
@@ -19,3 +22,18 @@ class AccountAdapter(DefaultAccountAdapter):
         if address is None:
             raise PermissionDenied("Unable to determine the client's address")
         return address
+
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        # The "key" of ACCOUNT_RATE_LIMITS["login_failed"]: allauth's is the account alone,
+        # so five wrong passwords from anyone would lock its owner out everywhere. With
+        # the address in it, they lock out only the address they came from (an IPv6
+        # address counts as its network, as allauth's per-address limits do).
+        account = super()._get_login_attempts_cache_key(request, **credentials)
+        return f"{self._address_block(request)}|{account}"
+
+    def _address_block(self, request) -> str:
+        address = ipaddress.ip_address(self.get_client_ip(request))
+        if address.version == 6:
+            prefix = allauth_settings.RATE_LIMIT_IPV6_PREFIX
+            return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+        return str(address)

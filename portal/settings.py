@@ -195,6 +195,9 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = envint("REAUTHENTICATION_SECONDS", "300")
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Switchboard] "
+# login_failed's "key" is the client address and the account together
+# (accounts.adapter.AccountAdapter): five failures lock that address out of that account,
+# never its owner signing in from elsewhere.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "reset_password": "20/m/ip,5/m/key",
