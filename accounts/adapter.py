@@ -5,7 +5,9 @@ import ipaddress
 
 from allauth import app_settings as allauth_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied
+from django.core.validators import MaxLengthValidator
 
 from core.http import client_ip
 
@@ -13,6 +15,13 @@ from core.http import client_ip
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         return False
+
+    def clean_email(self, email: str) -> str:
+        # Django's EmailField sets no length; the column holds 254 characters (PostgreSQL
+        # refuses more, SQLite would keep them).
+        limit = EmailAddress._meta.get_field("email").max_length
+        MaxLengthValidator(limit)(email)
+        return super().clean_email(email)
 
     def get_client_ip(self, request) -> str:
         # allauth alone would read TRUSTED_CLIENT_IP_HEADER whole ("198.51.100.9,
