@@ -222,3 +222,10 @@ def test_a_nul_character_anywhere_gets_the_400_page(owner_client, estate):
     )
     assert response.status_code == 400
     assert AuditEvent.objects.count() == before
+
+
+def test_a_nul_character_in_the_path_gets_the_400_page(client):
+    # PostgreSQL refuses a NUL in text: looking the invitation up would be a 500.
+    response = client.get("/accounts/invitations/%00/")
+    assert response.status_code == 400
+    assert "could not be understood" in response.content.decode()
