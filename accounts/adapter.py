@@ -1,11 +1,15 @@
 """allauth adapter: no open sign-up, people join by invitation; allauth sees the client
-address the portal computes, and failed sign-ins count per address and account."""
+address the portal computes, failed sign-ins count per address and account, and its
+e-mails link to PORTAL_BASE_URL as the portal's own do."""
 
 import ipaddress
+from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 from allauth import app_settings as allauth_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.validators import MaxLengthValidator
 
@@ -15,6 +19,18 @@ from core.http import client_ip
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         return False
+
+    # allauth builds its links and names the site from the request's Host header (any
+    # that ALLOWED_HOSTS accepts); the portal's e-mails use PORTAL_BASE_URL.
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        return _on_portal(super().get_reset_password_from_key_url(key))
+
+    def get_email_confirmation_url(self, request, emailconfirmation) -> str:
+        return _on_portal(super().get_email_confirmation_url(request, emailconfirmation))
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        site = SimpleNamespace(name="Switchboard", domain=urlsplit(settings.PORTAL_BASE_URL).netloc)
+        super().send_mail(template_prefix, email, {"current_site": site, **context})
 
     def clean_email(self, email: str) -> str:
         # Django's EmailField sets no length; the column holds 254 characters (PostgreSQL
@@ -46,3 +62,10 @@ class AccountAdapter(DefaultAccountAdapter):
             prefix = allauth_settings.RATE_LIMIT_IPV6_PREFIX
             return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
         return str(address)
+
+
+def _on_portal(url: str) -> str:
+    """`url` (absolute, on whatever host the request named) at PORTAL_BASE_URL."""
+    parts = urlsplit(url)
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{settings.PORTAL_BASE_URL}{parts.path}{query}"

@@ -1,4 +1,5 @@
-"""allauth's e-mail management (/accounts/email/): bad addresses get a form error."""
+"""allauth's e-mail management (/accounts/email/) and e-mails: bad addresses get a form
+error, links start with PORTAL_BASE_URL."""
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -31,3 +32,40 @@ def test_an_address_of_254_characters_is_added(client_for, member):
     response = client.post(reverse("account_email"), {"action_add": "", "email": longest})
     assert response.status_code == 302
     assert EmailAddress.objects.filter(user=member, email=longest).exists()
+
+
+def test_the_reset_link_starts_with_the_portal_address_whatever_the_host(
+    client, member, settings, mailoutbox
+):
+    settings.ALLOWED_HOSTS = ["portal.example", "other.example"]
+    settings.PORTAL_BASE_URL = "https://portal.example"
+    response = client.post(
+        reverse("account_reset_password"), {"email": member.email}, HTTP_HOST="other.example"
+    )
+    assert response.status_code == 302
+    [email] = mailoutbox
+    [link] = [word for word in email.body.split() if "/password/reset/key/" in word]
+    assert link.startswith("https://portal.example/accounts/password/reset/key/")
+    assert "other.example" not in email.body
+    # The link works.
+    opened = client.get(link.removeprefix("https://portal.example"), HTTP_HOST="portal.example")
+    assert opened.status_code == 302
+    assert client.get(opened.url, HTTP_HOST="portal.example").status_code == 200
+
+
+def test_the_confirmation_link_starts_with_the_portal_address_whatever_the_host(
+    client_for, member, settings, mailoutbox
+):
+    settings.ALLOWED_HOSTS = ["portal.example", "other.example", "testserver"]
+    settings.PORTAL_BASE_URL = "https://portal.example"
+    client = client_for(member)
+    response = client.post(
+        reverse("account_email"),
+        {"action_add": "", "email": "second@test.example"},
+        HTTP_HOST="other.example",
+    )
+    assert response.status_code == 302
+    [email] = mailoutbox
+    [link] = [word for word in email.body.split() if "/confirm-email/" in word]
+    assert link.startswith("https://portal.example/accounts/confirm-email/")
+    assert "other.example" not in email.body
