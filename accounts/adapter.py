@@ -30,7 +30,14 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         site = SimpleNamespace(name="Switchboard", domain=urlsplit(settings.PORTAL_BASE_URL).netloc)
-        super().send_mail(template_prefix, email, {"current_site": site, **context})
+        # The links no hook builds (the sign-up and reset links of the unknown-account
+        # and account-exists e-mails) move to the portal's address too.
+        links = {
+            name: _on_portal(value)
+            for name, value in context.items()
+            if name.endswith("_url") and isinstance(value, str) and urlsplit(value).netloc
+        }
+        super().send_mail(template_prefix, email, {"current_site": site, **context, **links})
 
     def clean_email(self, email: str) -> str:
         # Django's EmailField sets no length; the column holds 254 characters (PostgreSQL

@@ -51,6 +51,16 @@ def test_the_reset_link_starts_with_the_portal_address_whatever_the_host(
     opened = client.get(link.removeprefix("https://portal.example"), HTTP_HOST="portal.example")
     assert opened.status_code == 302
     assert client.get(opened.url, HTTP_HOST="portal.example").status_code == 200
+    # An address without an account gets its e-mail, with the portal's links, too.
+    client.post(
+        reverse("account_reset_password"),
+        {"email": "nobody@test.example"},
+        HTTP_HOST="other.example",
+    )
+    [_, unknown] = mailoutbox
+    assert unknown.to == ["nobody@test.example"]
+    assert "https://portal.example/" in unknown.body
+    assert "other.example" not in unknown.body
 
 
 def test_the_confirmation_link_starts_with_the_portal_address_whatever_the_host(
