@@ -195,6 +195,9 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = envint("REAUTHENTICATION_SECONDS", "300")
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Switchboard] "
+# login_failed's "key" is the client address and the account together
+# (accounts.adapter.AccountAdapter): five failures lock that address out of that account,
+# never its owner signing in from elsewhere.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "reset_password": "20/m/ip,5/m/key",
@@ -202,9 +205,10 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Switchboard"
-# Behind a proxy, the client address comes from this header only (e.g. X-Forwarded-For).
+# Behind a proxy, the client address comes from this header only (e.g. X-Forwarded-For),
+# its last hop (core.http.client_ip). allauth asks the account adapter for it, so its
+# ALLAUTH_TRUSTED_CLIENT_IP_HEADER is not set: it would read the whole header as one address.
 TRUSTED_CLIENT_IP_HEADER = os.environ.get("TRUSTED_CLIENT_IP_HEADER", "") or None
-ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER
 
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", str(8 * 60 * 60))
 # Sliding expiry: the session ends after SESSION_IDLE_SECONDS without a request, give or
