@@ -1,11 +1,15 @@
 """Staff manage users, organizations, memberships and invitations here."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import transaction
 
 from accounts.models import Invitation, Membership, Organization, Role, User
-from core.admin import AuditedAdmin
+from accounts.services import membership_change_role_by_staff
+from core.admin import AuditedAdmin, audit_inline, audit_inline_deletions
+from core.errors import ActionRefused
+from core.http import client_ip
 
 LAST_SUPER_ADMIN = "An organization always keeps at least one Super Admin."
 
@@ -89,6 +93,40 @@ class OrganizationAdmin(AuditedAdmin):
     def audit_organization(self, obj):
         return obj
 
+    def save_formset(self, request, form, formset, change):
+        """Memberships staff add or delete inline are recorded as admin's; a role they
+        change is `membership_change_role_by_staff`'s, as in the Membership admin: the same
+        rule, event ("Role changed") and e-mail to the member."""
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        organization = form.instance
+        new_roles = {}
+        for inline_form in formset.initial_forms:
+            if "role" in inline_form.changed_data and inline_form not in formset.deleted_forms:
+                new_roles[inline_form.instance] = inline_form.cleaned_data["role"]
+                inline_form.instance.role = inline_form.initial["role"]  # the service's
+        try:
+            with transaction.atomic():
+                audit_inline_deletions(request, formset, organization=organization)
+                formset.save()
+                audit_inline(
+                    request, formset, organization=organization, recorded_elsewhere=("role",)
+                )
+                # Promotions first, so an organization is never left without a Super Admin.
+                for membership, role in sorted(
+                    new_roles.items(), key=lambda item: item[1] != Role.SUPER_ADMIN
+                ):
+                    membership_change_role_by_staff(
+                        membership=membership,
+                        role=role,
+                        staff=request.user,
+                        ip_address=client_ip(request),
+                    )
+        except ActionRefused as refusal:
+            self.message_user(
+                request, f"The memberships were not changed: {refusal.message}", messages.ERROR
+            )
+
 
 @admin.register(Membership)
 class MembershipAdmin(AuditedAdmin):
@@ -98,6 +136,25 @@ class MembershipAdmin(AuditedAdmin):
     search_fields = ("user__email", "organization__name", "organization__account_id")
     list_select_related = ("user", "organization")
     autocomplete_fields = ("user", "organization")
+    recorded_elsewhere = ("role",)
+
+    def save_model(self, request, obj, form, change):
+        """A changed role is `membership_change_role_by_staff`'s: the rule, the event
+        ("Role changed") and the e-mail to the member are those of the team page."""
+        if not (change and "role" in form.changed_data):
+            return super().save_model(request, obj, form, change)
+        role = obj.role
+        obj.role = form.initial["role"]
+        try:
+            with transaction.atomic():
+                if set(form.changed_data) - {"role"}:
+                    super().save_model(request, obj, form, change)  # without the role
+                membership_change_role_by_staff(
+                    membership=obj, role=role, staff=request.user, ip_address=client_ip(request)
+                )
+        except ActionRefused as refusal:
+            self.message_user(request, f"Nothing was changed: {refusal.message}", messages.ERROR)
+        obj.refresh_from_db()
 
     def has_delete_permission(self, request, obj=None):
         # The last Super Admin of an organization cannot be deleted here either.

@@ -36,8 +36,9 @@ class ActiveMembershipMiddleware:
 
 
 class RequireMfaMiddleware:
-    """Where the organization requires it, Super Admins and Admins without two-factor
-    authentication are sent to set it up before they can do anything else."""
+    """Staff (who see every organization), and Super Admins and Admins where their
+    organization requires it, are sent to set up two-factor authentication before they
+    can do anything else, in admin as on the portal's pages."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -45,7 +46,7 @@ class RequireMfaMiddleware:
 
     @property
     def allowed_prefixes(self) -> tuple[str, ...]:
-        """What such a member may still reach: setting MFA up, signing out, health, assets."""
+        """What such a user may still reach: setting MFA up, signing out, health, assets."""
         if not self._allowed:
             from django.conf import settings
             from django.urls import reverse
@@ -59,13 +60,29 @@ class RequireMfaMiddleware:
             )
         return self._allowed
 
-    def __call__(self, request):
+    @staticmethod
+    def why_mfa_is_required(request) -> str | None:
+        """Why this user must use two-factor authentication, in their words, or None."""
+        if request.user.is_authenticated and request.user.is_staff:
+            return (
+                "Staff accounts must use two-factor authentication: staff see every "
+                "organization. Set it up to continue."
+            )
         membership = request.membership
         if (
             membership is not None
             and membership.organization.require_mfa
             and membership.is_admin_or_above
-            and not request.path.startswith(self.allowed_prefixes)
+        ):
+            return (
+                f"{membership.organization.name} requires two-factor authentication for "
+                "Super Admins and Admins. Set it up to continue."
+            )
+        return None
+
+    def __call__(self, request):
+        if not request.path.startswith(self.allowed_prefixes) and (
+            reason := self.why_mfa_is_required(request)
         ):
             from allauth.mfa.utils import is_mfa_enabled
 
@@ -73,10 +90,6 @@ class RequireMfaMiddleware:
                 from django.contrib import messages
                 from django.shortcuts import redirect
 
-                messages.warning(
-                    request,
-                    f"{membership.organization.name} requires two-factor authentication for "
-                    "Super Admins and Admins. Set it up to continue.",
-                )
+                messages.warning(request, reason)
                 return redirect("mfa_index")
         return self.get_response(request)

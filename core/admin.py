@@ -1,12 +1,19 @@
 """Staff see the audit log read-only; other admins record their changes in it."""
 
+from django import forms
 from django.contrib import admin
-from django.db import transaction
+from django.contrib.auth.forms import ReadOnlyPasswordHashField
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
 
 from core.audit import audit_record
 from core.http import client_ip
 from core.models import AuditEvent, OutboundEmail
+from core.observability import SECRET_NAME
 from core.org_cache import catalog_changed, organization_changed
+
+# What an event keeps of a secret staff typed or changed: that it changed, never its value.
+REDACTED = "[redacted]"
 
 
 @admin.register(AuditEvent)
@@ -43,8 +50,85 @@ def admin_changed(organization) -> None:
         organization_changed(organization)
 
 
+def is_secret(name: str, field: forms.Field | None = None) -> bool:
+    """A field whose value an audit event never holds: a password (typed or hashed), or a
+    name the log redaction treats as secret (`core.observability.SECRET_NAME`)."""
+    if SECRET_NAME.search(name):
+        return True
+    return field is not None and (
+        isinstance(field, ReadOnlyPasswordHashField)
+        or isinstance(field.widget, forms.PasswordInput)
+    )
+
+
+def recorded_value(value):
+    """A changed value as the audit event keeps it: JSON (a yes-or-no stays a boolean,
+    nothing stays null), a row as its name, many rows as a list of names, dates and
+    decimals as Django's JSON encoder writes them."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(key): recorded_value(item) for key, item in value.items()}
+    if isinstance(value, (models.QuerySet, list, tuple, set, frozenset)):
+        return [recorded_value(item) for item in value]
+    try:
+        return DjangoJSONEncoder().default(value)
+    except TypeError:
+        return str(value)  # an uploaded file: its name
+
+
+def recorded_changes(values: dict, fields: dict | None = None) -> dict:
+    """`values` by field name as an audit event keeps them: JSON, and no secret."""
+    fields = fields or {}
+    return {
+        name: REDACTED if is_secret(name, fields.get(name)) else recorded_value(value)
+        for name, value in values.items()
+    }
+
+
+def admin_record(request, obj, verb: str, organization, after: dict | None = None) -> None:
+    """One event of staff's change in admin, "admin.<model>_<verb>": what changed as JSON
+    values, secrets redacted; what is cached about `organization` goes stale on commit."""
+    audit_record(
+        action=f"admin.{obj._meta.model_name}_{verb}",
+        organization=organization,
+        actor=request.user,
+        target=obj,
+        after=after,
+        ip_address=client_ip(request),
+    )
+    admin_changed(organization)
+
+
+def audit_inline(request, formset, *, organization, recorded_elsewhere=()) -> None:
+    """The rows an inline added and changed, one event each (after the formset's save);
+    fields in `recorded_elsewhere` are a service's to record (a row changing only those
+    gets no event here)."""
+    fields = formset.form.base_fields
+    for obj in formset.new_objects:
+        admin_record(request, obj, "added", organization)
+    for obj, changed in formset.changed_objects:
+        values = {name: getattr(obj, name, None) for name in changed}
+        values = {name: value for name, value in values.items() if name not in recorded_elsewhere}
+        if values:
+            admin_record(request, obj, "changed", organization, recorded_changes(values, fields))
+
+
+def audit_inline_deletions(request, formset, *, organization) -> None:
+    """The rows an inline deletes, one event each: recorded before the formset's save,
+    as a deleted row no longer has the primary key to name it."""
+    for inline_form in formset.deleted_forms:
+        if inline_form.instance.pk is not None:
+            admin_record(request, inline_form.instance, "deleted", organization)
+
+
 class AuditedAdmin(admin.ModelAdmin):
     """Records every save and delete made by staff in admin as an audit event."""
+
+    # Fields whose change a service saves and records (on a change, not on an add).
+    recorded_elsewhere: tuple[str, ...] = ()
 
     def audit_organization(self, obj):
         return getattr(obj, "organization", None)
@@ -55,15 +139,18 @@ class AuditedAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         self.save_object(obj)
-        audit_record(
-            action=f"admin.{obj._meta.model_name}_{'changed' if change else 'added'}",
-            organization=self.audit_organization(obj),
-            actor=request.user,
-            target=obj,
-            after={name: str(form.cleaned_data.get(name)) for name in form.changed_data},
-            ip_address=client_ip(request),
+        changed = {
+            name: form.cleaned_data.get(name)
+            for name in form.changed_data
+            if not (change and name in self.recorded_elsewhere)
+        }
+        admin_record(
+            request,
+            obj,
+            "changed" if change else "added",
+            self.audit_organization(obj),
+            recorded_changes(changed, form.fields),
         )
-        admin_changed(self.audit_organization(obj))
         if change and "organization" in form.changed_data:
             admin_changed(form.initial.get("organization"))  # the one it was moved from
 

@@ -78,6 +78,8 @@ class AuditAction(models.TextChoices):
     )
     HELP_VOTED = "help.voted", "Help article rated"
     HELP_VOTE_CHANGED = "help.vote_changed", "Help article rating changed"
+    # The log itself (a migration that removed what staff's events must never have held)
+    AUDIT_SECRETS_REDACTED = "audit.secrets_redacted", "Secrets removed from the audit log"
 
 
 def audit_record(

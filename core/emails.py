@@ -53,15 +53,24 @@ def email_render(*, template: str, to: list[str], context: dict) -> OutboundEmai
     )
 
 
-def email_send_on_commit(*, template: str, to: list[str], context: dict) -> None:
-    """Store the e-mail with the change and deliver it once the change is committed."""
+def email_send_on_commit(*, template: str, to: list[str], context: dict, topic: str = "") -> None:
+    """Store the e-mail with the change and deliver it once the change is committed.
+    `topic`: what the e-mail is a notice of, for `email_topic_recent` to find."""
     if not to:
         return
     email = email_render(template=template, to=to, context=context)
+    email.topic = topic
     email.save()
     if not settings.EMAIL_RELAY:  # else the relay (send_outbox --follow) delivers it
         using = IN_REQUEST if IN_REQUEST in mailers else None  # None: the default mailer
         transaction.on_commit(lambda: email_deliver(email_id=email.pk, using=using))
+
+
+def email_topic_recent(*, topic: str, minutes: int) -> bool:
+    """Whether a notice of `topic` was written into the outbox in the last `minutes` (sent
+    or not): the caller leaves out a repeat of it."""
+    since = timezone.now() - timedelta(minutes=minutes)
+    return OutboundEmail.objects.filter(topic=topic, created_at__gte=since).exists()
 
 
 class Delivery(StrEnum):

@@ -26,13 +26,15 @@ class AllowedMethodsMiddleware:
 
 
 class RejectNullBytesMiddleware:
-    """A NUL character has no place in any form or query; PostgreSQL cannot even store
-    it. Such requests get the 400 page before any view or query sees them."""
+    """A NUL character has no place in any path, form or query; PostgreSQL cannot even
+    store it. Such requests get the 400 page before any view or query sees them."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if "\x00" in request.path_info:  # "%00" in the URL, decoded
+            raise BadRequest("A NUL character in the path")
         sources = [request.GET, request.POST] if request.method == "POST" else [request.GET]
         for values in sources:
             for key, items in values.lists():

@@ -91,11 +91,19 @@ class OutboundEmail(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
+    # What a notice is about ("inbound_recording:phone_number:12"), for notices that are
+    # sent once in a while however often their subject changes (`email_topic_recent`).
+    topic = models.CharField(max_length=100, blank=True)
 
     class Meta:
         db_table = "portal_outboundemail"  # as the audit event's
         ordering = ["-created_at", "-id"]
         indexes = [
+            models.Index(
+                fields=["topic", "created_at"],
+                condition=~models.Q(topic=""),
+                name="outbox_topic_recent",
+            ),
             models.Index(
                 fields=["created_at"],
                 condition=models.Q(sent_at__isnull=True),

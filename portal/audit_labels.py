@@ -98,8 +98,6 @@ def field_label(field: str) -> str:
 
 def value_label(action: str, field: str, value) -> str:
     """A value recorded for `field` by `action`, in words; an empty one as "none"."""
-    if action.startswith("admin.") and value in ("True", "False", "None"):
-        value = {"True": True, "False": False, "None": None}[value]  # admin records str()
     if isinstance(value, bool):
         if field in SWITCHES:
             return "on" if value else "off"

@@ -198,6 +198,9 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = envint("REAUTHENTICATION_SECONDS", "300")
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Switchboard] "
+# login_failed's "key" is the client address and the account together
+# (accounts.adapter.AccountAdapter): five failures lock that address out of that account,
+# never its owner signing in from elsewhere.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "reset_password": "20/m/ip,5/m/key",
@@ -205,9 +208,10 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Switchboard"
-# Behind a proxy, the client address comes from this header only (e.g. X-Forwarded-For).
+# Behind a proxy, the client address comes from this header only (e.g. X-Forwarded-For),
+# its last hop (core.http.client_ip). allauth asks the account adapter for it, so its
+# ALLAUTH_TRUSTED_CLIENT_IP_HEADER is not set: it would read the whole header as one address.
 TRUSTED_CLIENT_IP_HEADER = os.environ.get("TRUSTED_CLIENT_IP_HEADER", "") or None
-ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER
 
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", str(8 * 60 * 60))
 # Sliding expiry: the session ends after SESSION_IDLE_SECONDS without a request, give or
@@ -290,6 +294,26 @@ ATTACHMENT_EXTENSIONS = [
 ]
 # How many cases one member may open in an hour (beyond it: 429).
 SUPPORT_CASES_PER_HOUR = envint("SUPPORT_CASES_PER_HOUR", "10")
+# How many replies one member may post on cases in an hour (beyond it: 429).
+SUPPORT_REPLIES_PER_HOUR = envint("SUPPORT_REPLIES_PER_HOUR", "30")
+# How many switches (inbound and outbound recording, calling mode) one member may change
+# in an hour (beyond it: 429).
+SETTING_CHANGES_PER_HOUR = envint("SETTING_CHANGES_PER_HOUR", "20")
+# After a switch's notice to the Super Admins, further changes of the same switch within
+# this many minutes are not e-mailed to them again (Activity keeps every one).
+SETTING_NOTICE_MINUTES = envint("SETTING_NOTICE_MINUTES", "10")
+# The bytes of case attachments one organization may store in all.
+ATTACHMENT_QUOTA_BYTES = envint("ATTACHMENT_QUOTA_BYTES", str(1024 * 1024 * 1024))
+
+# The provider's free numbers are shared by every customer. In NUMBER_CHANGE_PERIOD_DAYS a
+# line changes its number at most NUMBER_CHANGES_PER_LINE times in the portal, and an
+# organization its numbers at most NUMBER_CHANGES_PER_ORGANIZATION times; beyond that a
+# new number is asked of support. Staff are told when a change leaves a country with
+# fewer than SPARE_NUMBERS_LOW_BELOW free numbers.
+NUMBER_CHANGES_PER_LINE = envint("NUMBER_CHANGES_PER_LINE", "2")
+NUMBER_CHANGES_PER_ORGANIZATION = envint("NUMBER_CHANGES_PER_ORGANIZATION", "5")
+NUMBER_CHANGE_PERIOD_DAYS = envint("NUMBER_CHANGE_PERIOD_DAYS", "30")
+SPARE_NUMBERS_LOW_BELOW = envint("SPARE_NUMBERS_LOW_BELOW", "10")
 
 # Security headers. The CSP has no unsafe-inline and no unsafe-eval: scripts are files.
 SECURE_CSP = {

@@ -5,11 +5,11 @@ so are changes made in the phone number and blocked number inlines.
 """
 
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
+from django.utils import timezone
 
-from core.admin import AuditedAdmin, admin_changed
-from core.audit import audit_record
-from core.http import client_ip
+from core.admin import AuditedAdmin, audit_inline, audit_inline_deletions
 from subscriptions.models import (
     BlockedNumber,
     CancellationFeedback,
@@ -18,6 +18,7 @@ from subscriptions.models import (
     SpareNumber,
     Subscription,
 )
+from subscriptions.selectors import spare_number_stock
 from subscriptions.services import phone_number_follow_subscription, phone_number_save
 
 
@@ -108,9 +109,9 @@ class PhoneNumberAdmin(AuditedAdmin):
 
     def save_formset(self, request, form, formset, change):
         organization = form.instance.subscription.organization
-        _audit_inline_deletions(request, formset, organization=organization)
+        audit_inline_deletions(request, formset, organization=organization)
         super().save_formset(request, form, formset, change)
-        _audit_inline(request, formset, organization=organization)
+        audit_inline(request, formset, organization=organization)
 
 
 class PhoneNumberInline(admin.StackedInline):
@@ -179,40 +180,13 @@ class SubscriptionAdmin(AuditedAdmin):
             phone_number_follow_subscription(subscription=obj)  # moved: its number follows
 
     def save_formset(self, request, form, formset, change):
-        _audit_inline_deletions(request, formset, organization=form.instance.organization)
+        audit_inline_deletions(request, formset, organization=form.instance.organization)
         if formset.model is PhoneNumber:  # the number it is given (never deleted here)
             for number in formset.save(commit=False):
                 phone_number_save(number=number)
         else:
             super().save_formset(request, form, formset, change)
-        _audit_inline(request, formset, organization=form.instance.organization)
-
-
-def _audit_inline(request, formset, *, organization) -> None:
-    """AuditedAdmin records the main object; inline rows are recorded here, one each."""
-    for obj in formset.new_objects:
-        _record(request, obj, "added", organization)
-    for obj, changed in formset.changed_objects:
-        _record(request, obj, "changed", organization, changed)
-
-
-def _audit_inline_deletions(request, formset, *, organization) -> None:
-    # Recorded before the save: a deleted row no longer has the primary key to name it.
-    for inline_form in formset.deleted_forms:
-        if inline_form.instance.pk is not None:
-            _record(request, inline_form.instance, "deleted", organization)
-
-
-def _record(request, obj, verb: str, organization, changed=()) -> None:
-    audit_record(
-        action=f"admin.{obj._meta.model_name}_{verb}",
-        organization=organization,
-        actor=request.user,
-        target=obj,
-        after={name: str(getattr(obj, name, "")) for name in changed},
-        ip_address=client_ip(request),
-    )
-    admin_changed(organization)
+        audit_inline(request, formset, organization=form.instance.organization)
 
 
 @admin.register(SpareNumber)
@@ -222,6 +196,22 @@ class SpareNumberAdmin(AuditedAdmin):
     list_display = ("e164", "country", "number_type", "available_from")
     list_filter = ("country", "number_type")
     search_fields = ("e164",)
+
+    def changelist_view(self, request, extra_context=None):
+        """Above the list: the stock of each country, with a warning for those running low
+        (fewer free than `SPARE_NUMBERS_LOW_BELOW`)."""
+        low_below = settings.SPARE_NUMBERS_LOW_BELOW
+        stock = spare_number_stock(today=timezone.localdate(), low_below=low_below)
+        low = [level for level in stock if level.low]
+        if low and request.method == "GET":
+            messages.warning(
+                request,
+                f"Fewer than {low_below} free numbers in "
+                + ", ".join(f"{level.country} ({level.free} free)" for level in low)
+                + ": customers there may soon find no number to change to.",
+            )
+        extra_context = {**(extra_context or {}), "stock": stock, "low_below": low_below}
+        return super().changelist_view(request, extra_context)
 
     def audit_organization(self, obj):
         return None

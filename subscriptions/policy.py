@@ -36,6 +36,7 @@ Reading of the two providers' rules (PRODUCT.md), where they meet:
 
 Public names (kept stable for the pages): `decide`, `decide_outbound_recording`,
 `Decision`, `PolicyFacts`, `SubscriptionFacts`, `AddonFacts`, `PlanOption`, `Fix`,
+`NumberChanges`, `NumberChangeLimits`,
 `Action`, `Channel`, `Setting`, `Kind`, `State`, `HelpTopic`, `ROLE_RANK`,
 `APP_STORE_HELP_URL`, `APP_STORE_STEPS`.
 """
@@ -215,6 +216,29 @@ class SubscriptionFacts:
 
 
 @dataclass(frozen=True)
+class NumberChangeLimits:
+    """How often numbers may change in the portal: the provider's free numbers are shared
+    by every customer, so one line changes its number at most `per_line` times, and one
+    organization its numbers at most `per_organization` times, in `period_days` days.
+    Beyond that a new number is asked of support, who pick it from the stock."""
+
+    per_line: int = 2
+    per_organization: int = 5
+    period_days: int = 30
+
+
+@dataclass(frozen=True)
+class NumberChanges:
+    """The number changes already made, by day: this line's (`line`) and the whole
+    organization's (`organization`, this line's included), with the limits that apply.
+    Days older than the period may be given; they do not count."""
+
+    limits: NumberChangeLimits = NumberChangeLimits()
+    line: tuple[date, ...] = ()
+    organization: tuple[date, ...] = ()
+
+
+@dataclass(frozen=True)
 class Fix:
     """A fix worth trying before cancelling (I1). `action` is the action that applies it,
     None when it is guidance (device settings): `help_topic` then explains it."""
@@ -362,6 +386,7 @@ class _Ask:
     super_admin_names: tuple[str, ...]
     account_manager_name: str
     support_email: str
+    number_changes: NumberChanges | None = None
 
     @property
     def kind(self) -> str:
@@ -395,12 +420,15 @@ def decide(
     requested_plan: PlanOption | None = None,
     setting: Setting | None = None,
     support_email: str = "",
+    number_changes: NumberChanges | None = None,
 ) -> Decision:
     """Decide `action` on `subscription` for a member with `role`.
 
     `requested_quantity`: the quantity held afterwards (CANCEL, CHANGE_QUANTITY).
     `requested_plan`: the plan a CHANGE_PLAN moves to (None: may plans change at all).
     `setting`: the switch a TOGGLE changes (None: any switch of this number).
+    `number_changes`: the number changes already made, for CHANGE_NUMBER (None: no limit
+    applies, for pages that do not offer it).
     `super_admin_names`, `account_manager_name`, `support_email` only fill in reasons.
     It never raises for a known action: every refusal is a Decision with its reason.
     App Store purchases follow the I8/I9 reading of the module docstring: billing
@@ -418,6 +446,7 @@ def decide(
         super_admin_names=tuple(super_admin_names),
         account_manager_name=account_manager_name,
         support_email=support_email,
+        number_changes=number_changes,
     )
     if role not in ROLE_RANK:
         return ask.refuse(
@@ -1035,6 +1064,10 @@ def _decide_change_number(ask: _Ask) -> Decision:
             rule=("I1",),
             help_topic=HelpTopic.CHANGE_NUMBER,
         )
+    if channel is Channel.NOW:
+        limited = _number_change_limit(ask)
+        if limited:
+            return limited
     reason = {
         Channel.NOW: f"Pick a new number for {ask.name}: the service and settings stay, "
         "the old number is released.",
@@ -1050,6 +1083,59 @@ def _decide_change_number(ask: _Ask) -> Decision:
         help_topic=HelpTopic.CHANGE_NUMBER,
         takes_effect=ask.today if channel is Channel.NOW else None,
     )
+
+
+def _number_change_limit(ask: _Ask) -> Decision | None:
+    """Past the limits of `NumberChanges`, a new number is asked of support instead: the
+    free numbers are shared, so one line or one organization cannot empty the stock."""
+    made = ask.number_changes
+    if made is None:
+        return None
+    limits = made.limits
+    days = limits.period_days
+    shared = "Our free numbers are shared by all our customers"
+    ask_us = "Send a request and our team will find you a number."
+    if limits.per_line <= 0 or limits.per_organization <= 0:
+        reason = f"New numbers are arranged by our team. {ask_us}"
+        return _number_change_by_case(ask, reason)
+    # A change made on day D counts until day D + period_days, when it is free again.
+    counted = ask.today - timedelta(days=days)
+    for changed_on, limit, whose in (
+        (made.line, limits.per_line, "line"),
+        (made.organization, limits.per_organization, "organization"),
+    ):
+        recent = sorted(day for day in changed_on if counted < day <= ask.today)
+        if len(recent) < limit:
+            continue
+        again = _when(recent[len(recent) - limit] + timedelta(days=days))
+        if whose == "line":
+            reason = (
+                f"The number of {ask.name} has already changed {_times(len(recent))} in the "
+                f"last {days} days, as often as one line may. {shared}: you can pick a new "
+                f"one here again from {again}. {ask_us}"
+            )
+        else:
+            reason = (
+                f"Your organization has already changed {len(recent)} numbers in the last "
+                f"{days} days, as many as we allow. {shared}: you can pick a new one here "
+                f"again from {again}. {ask_us}"
+            )
+        return _number_change_by_case(ask, reason)
+    return None
+
+
+def _number_change_by_case(ask: _Ask, reason: str) -> Decision:
+    return ask.decision(
+        allowed=True,
+        channel=Channel.SUPPORT_CASE,
+        reason=reason,
+        rule=("I1",),
+        help_topic=HelpTopic.CHANGE_NUMBER,
+    )
+
+
+def _times(count: int) -> str:
+    return {1: "once", 2: "twice"}.get(count, f"{count} times")
 
 
 def _decide_block_numbers(ask: _Ask) -> Decision:

@@ -12,19 +12,23 @@ on the locked row before they write.
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Organization
+from core.audit import AuditAction
+from core.models import AuditEvent
 from core.org_cache import cached
 from core.paging import distinct_values
 from subscriptions.models import (
     PhoneNumber,
     Product,
+    SpareNumber,
     Subscription,
     SubscriptionQuerySet,
     prefetch_line_addons,
@@ -35,6 +39,8 @@ from subscriptions.policy import (
     AddonFacts,
     Channel,
     Decision,
+    NumberChangeLimits,
+    NumberChanges,
     PlanOption,
     PolicyFacts,
     Setting,
@@ -55,10 +61,26 @@ class DecisionContext:
     support_email: str = ""
     plan_options: dict[int, tuple[PlanOption, ...]] = field(default_factory=dict)
     catalog: dict[int, tuple[str, int]] = field(default_factory=dict)
+    # The number changes of the period, by organization, read on first need: one query
+    # for every row of a page, none for a page that does not offer Change number.
+    _number_changes: dict = field(default_factory=dict, repr=False, compare=False)
 
     def product_ids(self, kinds) -> list[int]:
         """The catalog's products of `kinds`."""
         return [pk for pk, (kind, _tier) in self.catalog.items() if kind in kinds]
+
+    def number_changes(self, subscription: Subscription) -> NumberChanges:
+        """The number changes already made in the period, of `subscription`'s line and of
+        its organization (`number_changes_made`)."""
+        organization_id = subscription.organization_id
+        if organization_id not in self._number_changes:
+            self._number_changes[organization_id] = number_changes_made(
+                organization_id=organization_id
+            )
+        limits, organization, by_line = self._number_changes[organization_id]
+        return NumberChanges(
+            limits=limits, line=by_line.get(str(subscription.pk), ()), organization=organization
+        )
 
 
 def decision_context(*, organization: Organization) -> DecisionContext:
@@ -197,6 +219,39 @@ def subscription_facts_from(
     )
 
 
+def number_change_limits() -> NumberChangeLimits:
+    """How often numbers may change in the portal (settings `NUMBER_CHANGES_PER_LINE`,
+    `NUMBER_CHANGES_PER_ORGANIZATION`, `NUMBER_CHANGE_PERIOD_DAYS`)."""
+    return NumberChangeLimits(
+        per_line=settings.NUMBER_CHANGES_PER_LINE,
+        per_organization=settings.NUMBER_CHANGES_PER_ORGANIZATION,
+        period_days=settings.NUMBER_CHANGE_PERIOD_DAYS,
+    )
+
+
+def number_changes_made(*, organization_id: int) -> tuple:
+    """The limits, and the days of the number changes made in the portal within the period:
+    the organization's, and {line's subscription id (text): its days}. The audit log records
+    each change (append-only); read from its (organization, action) index in one query, of
+    as many rows as the limits let through."""
+    limits = number_change_limits()
+    since = timezone.now() - timedelta(days=limits.period_days + 1)
+    organization, by_line = [], defaultdict(list)
+    for made_at, target_id in (
+        AuditEvent.objects.filter(
+            organization_id=organization_id,
+            action=AuditAction.NUMBER_CHANGED,
+            created_at__gte=since,
+        )
+        .order_by()
+        .values_list("created_at", "target_id")
+    ):
+        day = timezone.localdate(made_at)
+        organization.append(day)
+        by_line[target_id].append(day)
+    return limits, tuple(organization), {line: tuple(days) for line, days in by_line.items()}
+
+
 def decision_for(
     *,
     subscription: Subscription,
@@ -237,9 +292,15 @@ def decisions_for(
     Pass the page's `context` (from `page_decision_context`; services: from
     `decision_context`) to avoid reading it again per call. A membership of another
     organization gets refusals only; pages answer 404 before ever asking.
+    Deciding Change number of a number reads the changes already made, once per context
+    (`DecisionContext.number_changes`).
     """
     if context is None:
         context = decision_context(organization=membership.organization)
+    actions = tuple(Action(action) for action in actions)
+    number_changes = None
+    if Action.CHANGE_NUMBER in actions and subscription.product.kind in NUMBER_KINDS:
+        number_changes = context.number_changes(subscription)
     role = membership.role if membership.organization_id == subscription.organization_id else ""
     policy = policy_facts_from(product=subscription.product, plan_options=context.plan_options)
     facts = subscription_facts_from(subscription=subscription, membership=membership)
@@ -257,6 +318,7 @@ def decisions_for(
             super_admin_names=context.super_admin_names,
             account_manager_name=context.account_manager_name,
             support_email=context.support_email,
+            number_changes=number_changes,
         )
         for action in actions
     }
@@ -582,3 +644,43 @@ def ending_soon(membership: Membership, today: date) -> list[Subscription]:
         .select_related("product", "phone_number", "scheduled_product")
         .order_by("term_end", "id")[:10]
     )
+
+
+# --- what staff read ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CountryStock:
+    """The free numbers of one country: `free` can be picked today, `held` are released
+    numbers still in their hold; `low` when fewer than the warning level are free."""
+
+    country: str
+    free: int
+    held: int
+    low: bool
+
+
+def spare_number_stock(*, today: date, low_below: int) -> list[CountryStock]:
+    """Every country's stock of free numbers, by country: those with spare numbers and
+    those with numbers in service (where none is free, the stock is empty, and low).
+    Two queries, one row per country."""
+    counts = {
+        country: (free, held)
+        for country, free, held in SpareNumber.objects.order_by()
+        .values("country")
+        .annotate(
+            free=Count("pk", filter=Q(available_from__lte=today)),
+            held=Count("pk", filter=Q(available_from__gt=today)),
+        )
+        .values_list("country", "free", "held")
+    }
+    served = PhoneNumber.objects.order_by().values_list("country", flat=True).distinct()
+    return [
+        CountryStock(
+            country=country,
+            free=counts.get(country, (0, 0))[0],
+            held=counts.get(country, (0, 0))[1],
+            low=counts.get(country, (0, 0))[0] < low_below,
+        )
+        for country in sorted({*counts, *served})
+    ]

@@ -14,13 +14,16 @@ checked when the case was opened, and staff act for the provider.
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.access import membership_reread
+from accounts.limits import MemberLimit, member_limit_check
 from accounts.models import Membership, Organization, User
 from core.audit import AuditAction, audit_record
-from core.emails import email_send_on_commit
+from core.emails import email_send_on_commit, email_topic_recent
 from core.errors import ActionRefused
 from core.org_cache import organization_changed
 from subscriptions.models import (
@@ -37,6 +40,16 @@ from subscriptions.selectors import decision_context, decision_for, outbound_rec
 
 State = Subscription.State
 SELF_SERVICE = (Channel.NOW, Channel.TERM_END)
+# How often one member may flip the switches in an hour (`member_limit_check`).
+SETTING_CHANGES = MemberLimit(
+    what="setting changes",
+    actions=(
+        AuditAction.INBOUND_RECORDING_CHANGED,
+        AuditAction.CALLING_MODE_CHANGED,
+        AuditAction.OUTBOUND_RECORDING_CHANGED,
+    ),
+    setting="SETTING_CHANGES_PER_HOUR",
+)
 
 
 # --- shared steps ------------------------------------------------------------------------
@@ -127,6 +140,7 @@ def _confirm(
     before: dict | None = None,
     after: dict | None = None,
     ip_address: str | None = None,
+    notice_topic: str = "",
 ) -> None:
     """The audit event of one change and the e-mail that confirms it, together."""
     audit_record(
@@ -138,18 +152,35 @@ def _confirm(
         after=after,
         ip_address=ip_address,
     )
-    _email_organization(organization=organization, actor=actor, summary=summary, subject=target)
-
-
-def _email_organization(*, organization: Organization, actor: User, summary: str, subject) -> None:
-    """Confirm a change to whoever made it and to the organization's Super Admins."""
-    recipients = set(
-        Membership.objects.super_admins()
-        .filter(organization=organization)
-        .values_list("user__email", flat=True)
+    _email_organization(
+        organization=organization,
+        actor=actor,
+        summary=summary,
+        subject=target,
+        notice_topic=notice_topic,
     )
+
+
+def _email_organization(
+    *, organization: Organization, actor: User, summary: str, subject, notice_topic: str = ""
+) -> None:
+    """Confirm a change to whoever made it and to the organization's Super Admins.
+
+    A switch (`notice_topic`: which one, of what) tells the Super Admins once in
+    SETTING_NOTICE_MINUTES: a member flipping it again and again reaches them once, and
+    Activity keeps every change. Whoever flipped it is told each time."""
+    recipients = set()
     if actor is not None and actor.email and not actor.is_staff:
         recipients.add(actor.email)
+    quiet_minutes = settings.SETTING_NOTICE_MINUTES if notice_topic else 0
+    if notice_topic and email_topic_recent(topic=notice_topic, minutes=quiet_minutes):
+        notice_topic = ""  # the Super Admins heard of this switch a moment ago
+    else:
+        recipients.update(
+            Membership.objects.super_admins()
+            .filter(organization=organization)
+            .values_list("user__email", flat=True)
+        )
     email_send_on_commit(
         template="subscription-changed",
         to=sorted(recipients),
@@ -158,7 +189,9 @@ def _email_organization(*, organization: Organization, actor: User, summary: str
             "actor": actor,
             "summary": summary,
             "subject": str(subject),
+            "quiet_minutes": quiet_minutes if notice_topic else 0,
         },
+        topic=notice_topic,
     )
 
 
@@ -245,7 +278,9 @@ def cancellation_fix_taken(
     *, subscription: Subscription, membership: Membership, fix_code: str, reason: str = ""
 ) -> Fix:
     """I1: the member took one of the fixes offered instead of cancelling; recorded with
-    the reason they gave, for staff's report. Returns the fix, for the page it leads to."""
+    the reason they gave, for staff's report, once per member, subscription and day (a
+    repeat changes nothing, so one member cannot skew the report). Returns the fix, for
+    the page it leads to."""
     membership = membership_reread(membership)
     subscription = lock_for_decision(subscription)
     decision = decision_for(
@@ -258,6 +293,15 @@ def cancellation_fix_taken(
     fix = next((fix for fix in decision.fixes_first if fix.code == fix_code), None)
     if fix is None:
         raise ActionRefused("That fix does not apply here.")
+    start_of_today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    # Under the subscription's lock, so parallel posts see each other's feedback.
+    given_today = CancellationFeedback.objects.filter(
+        subscription=subscription,
+        member=membership.user,
+        created_at__gte=start_of_today,
+    ).exclude(fix_taken="")
+    if given_today.exists():
+        return fix
     CancellationFeedback.objects.create(
         subscription=subscription, member=membership.user, reason=reason, fix_taken=fix.code
     )
@@ -374,6 +418,7 @@ def number_set_inbound_recording(
 ) -> PhoneNumber:
     """A7: inbound call recording is switched per number."""
     membership = membership_reread(membership)
+    member_limit_check(membership, SETTING_CHANGES)
     subscription = lock_for_decision(subscription)
     _decide(
         subscription=subscription,
@@ -395,6 +440,7 @@ def number_set_inbound_recording(
         after={"inbound_recording": on},
         ip_address=ip_address,
         summary=f"Inbound call recording on {number.e164} is now {'on' if on else 'off'}.",
+        notice_topic=f"inbound_recording:phone_number:{number.pk}",
     )
     return number
 
@@ -407,6 +453,7 @@ def line_set_calling_mode(
     if mode not in PhoneNumber.CallingMode.values:
         raise ActionRefused("Choose the voice network or data.")
     membership = membership_reread(membership)
+    member_limit_check(membership, SETTING_CHANGES)
     subscription = lock_for_decision(subscription)
     _decide(
         subscription=subscription,
@@ -430,6 +477,7 @@ def line_set_calling_mode(
         ip_address=ip_address,
         summary=f"{number.e164} now places and takes calls over "
         f"{number.get_calling_mode_display().lower()}.",
+        notice_topic=f"calling_mode:phone_number:{number.pk}",
     )
     return number
 
@@ -444,6 +492,8 @@ def organization_set_outbound_recording(
     if not decision.allowed:
         raise ActionRefused(decision.reason)
     organization = Organization.objects.select_for_update().get(pk=membership.organization_id)
+    # After the organization's row, as the team changes lock them.
+    member_limit_check(membership, SETTING_CHANGES)
     if organization.outbound_call_recording == on:
         return organization
     organization.outbound_call_recording = on
@@ -457,6 +507,7 @@ def organization_set_outbound_recording(
         after={"outbound_call_recording": on},
         ip_address=ip_address,
         summary=f"Outbound call recording for {organization.name} is now {'on' if on else 'off'}.",
+        notice_topic=f"outbound_recording:organization:{organization.pk}",
     )
     return organization
 
@@ -516,8 +567,14 @@ def line_change_number(
     """Give the line a number from the free stock; the old one goes back to the stock.
 
     The line keeps its plan, add-ons, settings and block list: only its number changes.
+    The stock is shared by every customer, so the engine limits changes per line and per
+    organization (`NumberChanges`): the organization's row is locked first, so two
+    changes of its lines at once are counted one after the other.
     """
     membership = membership_reread(membership)
+    Organization.objects.select_for_update().filter(pk=subscription.organization_id).values_list(
+        "pk"
+    ).get()
     subscription = lock_for_decision(subscription)
     _decide(subscription=subscription, membership=membership, action=Action.CHANGE_NUMBER)
     spare = SpareNumber.objects.select_for_update().filter(pk=spare_id).first()
@@ -549,7 +606,28 @@ def line_change_number(
         summary=f"The line's number changed from {old} to {number.e164}. Its plan, add-ons "
         "and settings stay as they were.",
     )
+    _tell_staff_when_stock_runs_low(country=number.country)
     return number
+
+
+def _tell_staff_when_stock_runs_low(*, country: str) -> None:
+    """E-mail support when a change leaves `country` with fewer free numbers than
+    `SPARE_NUMBERS_LOW_BELOW` (as it falls below, and again when none is left); admin's
+    Spare numbers page shows every country's stock."""
+    free = SpareNumber.objects.available(timezone.localdate()).filter(country=country).count()
+    low_below = settings.SPARE_NUMBERS_LOW_BELOW
+    if free != low_below - 1 and free != 0:
+        return
+    email_send_on_commit(
+        template="spare-numbers-low",
+        to=[settings.SUPPORT_EMAIL],
+        context={
+            "country": country,
+            "free": free,
+            "low_below": low_below,
+            "path": reverse("admin:subscriptions_sparenumber_changelist"),
+        },
+    )
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
 """Pages that show what an organization pays for, each row with the engine's decisions."""
 
 import csv
+import re
 
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
@@ -11,7 +12,7 @@ from accounts.models import Membership
 from core.org_cache import cached_for
 from core.paging import page_by_ids, query_without_page
 from subscriptions.forms import NumberFilterForm
-from subscriptions.models import PhoneNumber, Product
+from subscriptions.models import E164_PATTERN, PhoneNumber, Product
 from subscriptions.policy import NUMBER_KINDS
 from subscriptions.selectors import (
     live_of_kinds,
@@ -68,10 +69,14 @@ def numbers(request: HttpRequest) -> HttpResponse:
 
 # Spreadsheets run cells that start with these as formulas; such values get a leading quote.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A phone number in E.164 (a plus and digits, nothing else) computes nothing: it stays as is.
+_E164 = re.compile(E164_PATTERN)
 
 
 def _csv_safe(value) -> str:
     text = "" if value is None else str(value)
+    if _E164.fullmatch(text):
+        return text
     return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
 
 

@@ -1,10 +1,6 @@
 """Support pages: the cases dashboard, opening cases, a case's thread, quotes, attachments."""
 
-import time
-
-from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve, reverse
@@ -12,8 +8,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import membership_required
-from core.counting import count_one
-from core.errors import ActionRefused, carry_out
+from accounts.limits import member_limit_check
+from core.errors import ActionRefused, TooOften, carry_out, too_often_response
 from core.http import client_ip
 from core.org_cache import cached_for
 from core.paging import page_by_ids, query_without_page
@@ -72,29 +68,15 @@ PAGE_NAMES = {
 # --- rate limit --------------------------------------------------------------------------
 
 
-def _rate_key(request: HttpRequest) -> str:
-    hour = int(time.time() // 3600)
-    return f"support:cases-opened:{request.organization.pk}:{request.user.pk}:{hour}"
-
-
 def _too_many_cases(request: HttpRequest) -> HttpResponse | None:
-    """429 with a page in the portal's layout once a member opened their hourly share."""
-    limit = settings.SUPPORT_CASES_PER_HOUR
-    if cache.get(_rate_key(request), 0) < limit:
-        return None
-    retry_after = 3600 - int(time.time() % 3600)
-    response = render(
-        request,
-        "support/rate_limited.html",
-        {"limit": limit, "minutes": max(1, retry_after // 60)},
-        status=429,
-    )
-    response["Retry-After"] = str(retry_after)
-    return response
-
-
-def _count_case(request: HttpRequest) -> None:
-    count_one(_rate_key(request), 3600 + 60)
+    """429 with a page in the portal's layout once a member opened their hourly share:
+    answered before the form (and its files) is read. The service counts again under a
+    lock, and that count is the one that holds."""
+    try:
+        member_limit_check(request.membership, services.CASES_OPENED, lock=False)
+    except TooOften as refusal:
+        return too_often_response(request, refusal)
+    return None
 
 
 # --- the dashboard -----------------------------------------------------------------------
@@ -148,7 +130,6 @@ def _origin(raw: str) -> tuple[str, str]:
 
 def _opened(request: HttpRequest, case: Case, created: bool) -> HttpResponse:
     if created:
-        _count_case(request)
         messages.success(request, f"Your case {case.reference} is open. We e-mailed you a copy.")
     return redirect("case_detail", pk=case.pk)
 
@@ -173,6 +154,8 @@ def case_new(request: HttpRequest) -> HttpResponse:
                     submission_key=form.cleaned_data["submission_key"],
                     ip_address=client_ip(request),
                 )
+            except TooOften as refusal:
+                return too_often_response(request, refusal)
             except ActionRefused as refusal:
                 form.add_error(None, refusal.message)
             else:
@@ -276,6 +259,8 @@ def _cancellation_request(request, subscription, action, page) -> HttpResponse:
             except services.CaseAlreadyOpen as already:
                 messages.info(request, already.message)
                 return redirect("case_detail", pk=already.case.pk)
+            except TooOften as refusal:
+                return too_often_response(request, refusal)
             except ActionRefused as refusal:
                 form.add_error("keep_quantity" if keep else None, refusal.message)
             else:
@@ -396,6 +381,8 @@ def _open_change(request, form, subscription, action, *, page, product=None, qua
     except services.CaseAlreadyOpen as already:
         messages.info(request, already.message)
         return redirect("case_detail", pk=already.case.pk)
+    except TooOften as refusal:
+        return too_often_response(request, refusal)
     except ActionRefused as refusal:
         form.add_error(None, refusal.message)
         return _change_page(request, form, page, quote="wanted" in form.fields)
@@ -460,6 +447,8 @@ def case_reply(request: HttpRequest, pk: int) -> HttpResponse:
                 submission_key=form.cleaned_data["submission_key"],
                 ip_address=client_ip(request),
             )
+        except TooOften as refusal:
+            return too_often_response(request, refusal)
         except ActionRefused as refusal:
             form.add_error(None, refusal.message)
         else:

@@ -3,6 +3,7 @@
 from contextlib import contextmanager
 
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.conf import settings
 from django.core.cache import caches
 from django.db.models import FETCH_RAISE, query
@@ -141,7 +142,10 @@ def outsider(other_organization):
 
 @pytest.fixture
 def staff(db):
-    return UserFactory(email="staff@test.example", is_staff=True, is_superuser=True)
+    """A staff user with TOTP set up, as staff must have before admin lets them in."""
+    user = UserFactory(email="staff@test.example", is_staff=True, is_superuser=True)
+    TOTP.activate(user, generate_totp_secret())
+    return user
 
 
 def membership_of(user, organization):

@@ -30,6 +30,7 @@ and `help_votes`. Callers import from the package: `from support import services
 """
 
 from core.errors import ActionRefused as ActionRefused
+from core.errors import TooOften as TooOften
 from support.models import ACTIVE_STATES
 from support.services.follow_up import case_close, case_reply, quote_accept, quote_decline
 from support.services.help_votes import article_vote as article_vote
@@ -38,7 +39,7 @@ from support.services.opening import (
     case_request_cancellation,
     case_request_change,
 )
-from support.services.shared import CaseAlreadyOpen
+from support.services.shared import CASES_OPENED, REPLIES, CaseAlreadyOpen
 from support.services.staff import (
     case_approve_cancellation,
     case_assign,
@@ -51,6 +52,8 @@ from support.services.staff import (
 
 __all__ = [
     "ACTIVE_STATES",
+    "CASES_OPENED",
+    "REPLIES",
     "CaseAlreadyOpen",
     "case_approve_cancellation",
     "case_assign",

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.access import membership_reread
+from accounts.limits import member_limit_check
 from accounts.models import Membership
 from core.audit import AuditAction
 from core.errors import ActionRefused
@@ -16,6 +17,7 @@ from subscriptions.models import Product
 from subscriptions.policy import Action, Channel
 from support.models import REOPEN_DAYS, Case, Message, Quote
 from support.services.shared import (
+    REPLIES,
     State,
     _add_message,
     _attach,
@@ -59,6 +61,8 @@ def case_reply(
     body = body.strip()
     if not body:
         raise ActionRefused("Write your reply first.")
+    # Held until the reply commits: parallel replies of one member count one by one.
+    member_limit_check(membership, REPLIES)
     if case.state == State.CLOSED:
         raise ActionRefused("This case is closed. Open a new case and mention its reference.")
     if not case.accepts_replies():

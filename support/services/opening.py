@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 
 from accounts.access import membership_reread
+from accounts.limits import member_limit_check
 from accounts.models import Membership, User
 from core.audit import AuditAction
 from core.emails import email_send_on_commit
@@ -18,6 +19,7 @@ from subscriptions.policy import Action, Channel, Decision
 from support.models import Case, CaseSubscription
 from support.services.shared import (
     CANCEL_ACTIONS,
+    CASES_OPENED,
     CaseAlreadyOpen,
     Kind,
     _add_message,
@@ -53,6 +55,9 @@ def case_open_general(
     subject, body = subject.strip(), body.strip()
     if not subject or not body:
         raise ActionRefused("Give the case a subject and tell us what you need.")
+    earlier = _case_slot_held(membership, submission_key)
+    if earlier is not None:
+        return earlier, False
     case, created = _create_once(
         Case,
         submission_key=submission_key,
@@ -215,6 +220,15 @@ def case_request_change(
     )
 
 
+def _case_slot_held(membership: Membership, submission_key: uuid.UUID | None) -> Case | None:
+    """Hold one of the member's hourly cases before the case is made: the membership row is
+    locked until the case commits, so parallel submits count one after another and never
+    pass `SUPPORT_CASES_PER_HOUR` together (`TooOften` beyond it). Returns the case a twin
+    submit of the same form made meanwhile, which takes no slot."""
+    member_limit_check(membership, CASES_OPENED)
+    return _submitted_before(Case, submission_key, organization=membership.organization)
+
+
 @dataclass(frozen=True)
 class _Request:
     """What a request about a subscription says, worded once its row is locked and the
@@ -247,6 +261,9 @@ def _open_subscription_case(
     again (its channel must be `channel`, when given), then the case (with `fields`) and
     its subscription line, the first message with its files, the audit event and the
     e-mails. Returns the case and whether it is new."""
+    earlier = _case_slot_held(membership, submission_key)
+    if earlier is not None:
+        return earlier, False
     subscription = subscription_services.lock_for_decision(subscription)
     # Under the lock a twin submit of this form has committed: find its case.
     earlier = _submitted_before(Case, submission_key, organization=membership.organization)

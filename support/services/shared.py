@@ -9,9 +9,12 @@ from functools import wraps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.limits import MemberLimit
 from accounts.models import Membership, User
 from core.audit import AuditAction, audit_record
 from core.emails import email_send_on_commit
@@ -28,6 +31,16 @@ Kind = Case.Kind
 CANCEL_ACTIONS = (Action.CANCEL, Action.DELETE)
 CASE_CHANNELS = (Channel.SUPPORT_CASE, Channel.ACCOUNT_MANAGER)
 MAX_ATTACHMENTS = 5
+
+# What one member may do in an hour (`accounts.limits.member_limit_check`).
+CASES_OPENED = MemberLimit(
+    what="new cases", actions=(AuditAction.CASE_OPENED,), setting="SUPPORT_CASES_PER_HOUR"
+)
+REPLIES = MemberLimit(
+    what="replies",
+    actions=(AuditAction.CASE_REPLIED, AuditAction.CASE_REOPENED),
+    setting="SUPPORT_REPLIES_PER_HOUR",
+)
 
 
 class CaseAlreadyOpen(ActionRefused):
@@ -217,6 +230,8 @@ def _add_message(
 def _attach(message: Message, files: Sequence) -> None:
     if len(files) > MAX_ATTACHMENTS:
         raise ActionRefused(f"Attach at most {MAX_ATTACHMENTS} files to one message.")
+    if files and not message.from_staff:
+        _check_attachment_quota(message.case.organization_id, files)
     stored = _stored_files.get()
     for upload in files:
         try:
@@ -233,6 +248,26 @@ def _attach(message: Message, files: Sequence) -> None:
         if stored is not None:
             stored.append(attachment.file.name)
         attachment.save()
+
+
+def _check_attachment_quota(organization_id: int, files: Sequence) -> None:
+    """Refuse customers' files that would take the organization's attachments past
+    `settings.ATTACHMENT_QUOTA_BYTES` (staff's answers are never held back by it)."""
+    quota = settings.ATTACHMENT_QUOTA_BYTES
+    held = (
+        Attachment.objects.filter(message__case__organization_id=organization_id).aggregate(
+            total=Sum("size")
+        )["total"]
+        or 0
+    )
+    adding = sum(upload.size or 0 for upload in files)
+    if held + adding > quota:
+        raise ActionRefused(
+            f"Your organization's case attachments take {filesizeformat(held)} of the "
+            f"{filesizeformat(quota)} it may store, so these files "
+            f"({filesizeformat(adding)}) do not fit. Nothing was sent: send it again "
+            "without them, or smaller, or ask us to remove old attachments."
+        )
 
 
 # The files a service stored so far; removed again when the service fails.

@@ -2,12 +2,19 @@
 
 import pytest
 from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from core.http import client_ip
 from core.models import AuditEvent
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +102,42 @@ def test_the_client_address_comes_from_the_trusted_header_only(settings):
     settings.TRUSTED_CLIENT_IP_HEADER = "X-Forwarded-For"
     # The address the proxy appended last; what the client wrote before it is ignored.
     assert client_ip(request) == "203.0.113.9"
+
+
+@pytest.fixture
+def staff_without_mfa(db):
+    return UserFactory(email="new.staff@test.example", is_staff=True, is_superuser=True)
+
+
+def test_staff_without_mfa_are_sent_to_set_it_up_before_admin(staff_without_mfa, organization):
+    client = signed_in(staff_without_mfa)
+    for path in (reverse("admin:index"), reverse("admin:accounts_organization_changelist")):
+        response = client.get(path)
+        assert response.status_code == 302 and response.url == reverse("mfa_index")
+    page = client.get(reverse("mfa_index"), follow=True)
+    assert page.status_code == 200
+    assert "Staff accounts must use two-factor authentication" in page.content.decode()
+    # Nothing staff post in admin is carried out until then.
+    response = client.post(
+        reverse("admin:accounts_organization_change", args=[organization.pk]),
+        {"name": "Renamed by a password alone", "account_id": organization.account_id},
+    )
+    assert response.status_code == 302 and response.url == reverse("mfa_index")
+    organization.refresh_from_db()
+    assert organization.name == "Acme Test Co"
+    assert not AuditEvent.objects.filter(action__startswith="admin.").exists()
+
+
+def test_staff_with_mfa_reach_admin_after_their_code(staff_without_mfa):
+    secret = generate_totp_secret()
+    TOTP.activate(staff_without_mfa, secret)
+    client = Client()
+    response = client.post(
+        reverse("account_login"), {"login": staff_without_mfa.email, "password": PASSWORD}
+    )
+    assert response.status_code == 302 and response.url == reverse("mfa_authenticate")
+    assert client.get(reverse("admin:index")).status_code == 302  # the password is not enough
+    code = format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+    response = client.post(reverse("mfa_authenticate"), {"code": code})
+    assert response.status_code == 302
+    assert client.get(reverse("admin:index")).status_code == 200

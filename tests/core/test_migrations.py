@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -113,8 +114,9 @@ def test_the_move_to_core_keeps_every_row_on_sqlite(tmp_path):
     _moves_every_row(f"sqlite:///{tmp_path / 'release-before.sqlite3'}")
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the suite runs on SQLite")
-def test_the_move_to_core_keeps_every_row_on_postgresql():
+@contextmanager
+def _new_postgresql_database():
+    """The URL of a new, empty database on the suite's PostgreSQL server, dropped after."""
     import psycopg
 
     server = settings.DATABASES["default"]
@@ -131,7 +133,97 @@ def test_the_move_to_core_keeps_every_row_on_postgresql():
     try:
         password = f":{server['PASSWORD']}" if server["PASSWORD"] else ""
         url = f"postgres://{server['USER']}{password}@{server['HOST']}:{server['PORT'] or 5432}"
-        _moves_every_row(f"{url}/{name}")
+        yield f"{url}/{name}"
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the suite runs on SQLite")
+def test_the_move_to_core_keeps_every_row_on_postgresql():
+    with _new_postgresql_database() as url:
+        _moves_every_row(url)
+
+
+# Staff's admin events as the releases before wrote them: adding a user kept the passwords
+# typed, and every value was text. A customer's event is left as it is.
+TYPED = "Correct-Horse-Battery-91"
+OLD_ADMIN_EVENTS = [
+    ("admin.user_added", {}, {"email": "new@acme.example", "password1": TYPED, "password2": TYPED}),
+    ("admin.user_changed", {}, {"full_name": "New Hire", "is_staff": "True"}),
+    ("admin.organization_changed", {}, {"outbound_call_recording": "False", "name": "None"}),
+    ("team.role_changed", {"role": "member"}, {"role": "admin"}),
+]
+
+WRITE_OLD_EVENTS = """
+import json
+from django.db import connection
+with connection.cursor() as cursor:
+    for action, before, after in json.loads({events!r}):
+        cursor.execute(
+            "INSERT INTO portal_auditevent (actor_email, action, target_type, target_id,"
+            " target_repr, before, after, created_at) VALUES (%s, %s, '', '', '', %s, %s,"
+            " CURRENT_TIMESTAMP)",
+            ["staff@provider.example", action, json.dumps(before), json.dumps(after)],
+        )
+"""
+
+READ_EVENTS = """
+import json
+from core.models import AuditEvent
+print(json.dumps([
+    [event.action, event.actor_email, event.before, event.after]
+    for event in AuditEvent.objects.order_by("pk")
+]))
+"""
+
+
+def _removes_the_passwords(database_url: str) -> None:
+    _manage(database_url, "migrate", "core", "0003", "--noinput")  # the release before
+    events = json.dumps(OLD_ADMIN_EVENTS)
+    _manage(database_url, "shell", "--no-imports", "-c", WRITE_OLD_EVENTS.format(events=events))
+    _manage(database_url, "migrate", "--noinput")
+    recorded = json.loads(_manage(database_url, "shell", "--no-imports", "-c", READ_EVENTS))
+    assert TYPED not in json.dumps(recorded)
+    assert recorded == [
+        [
+            "admin.user_added",
+            "staff@provider.example",
+            {},
+            {"email": "new@acme.example", "password1": "[redacted]", "password2": "[redacted]"},
+        ],
+        [
+            "admin.user_changed",
+            "staff@provider.example",
+            {},
+            {"full_name": "New Hire", "is_staff": True},
+        ],
+        [
+            "admin.organization_changed",
+            "staff@provider.example",
+            {},
+            {"outbound_call_recording": False, "name": None},
+        ],
+        ["team.role_changed", "staff@provider.example", {"role": "member"}, {"role": "admin"}],
+        # The migration says what it did: how many events, which fields, no value.
+        [
+            "audit.secrets_redacted",
+            "",
+            {},
+            {
+                "events_redacted": 1,
+                "fields_redacted": ["password1", "password2"],
+                "events_retyped": 2,
+            },
+        ],
+    ]
+
+
+def test_the_passwords_staff_typed_leave_the_audit_log_on_sqlite(tmp_path):
+    _removes_the_passwords(f"sqlite:///{tmp_path / 'release-before.sqlite3'}")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the suite runs on SQLite")
+def test_the_passwords_staff_typed_leave_the_audit_log_on_postgresql():
+    with _new_postgresql_database() as url:
+        _removes_the_passwords(url)

@@ -69,10 +69,10 @@ def test_an_action_reads_as_its_label_or_as_its_code_in_words(action, words):
         ("subscription.cancelled", "state", "no_such_state", "no_such_state"),
         ("subscription.plan_changed", "scheduled_product", "", "none"),
         ("subscription.quantity_changed", "quantity", 3, "3"),
-        # Admin changes record each value as text.
-        ("admin.organization_changed", "outbound_call_recording", "True", "on"),
-        ("admin.subscription_changed", "scheduled_product", "None", "none"),
-        ("team.invited", "email", "True", "True"),  # only admin's text is read back
+        # Admin changes record JSON values, as services do: text is text.
+        ("admin.organization_changed", "outbound_call_recording", True, "on"),
+        ("admin.subscription_changed", "scheduled_product", None, "none"),
+        ("admin.user_changed", "full_name", "True", "True"),
     ],
 )
 def test_a_recorded_value_reads_in_words(action, field, value, words):

@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Membership, Organization, User
@@ -116,3 +117,17 @@ def test_password_reset_requests_are_rate_limited_with_a_clear_page(client, memb
     assert limited.status_code == 429
     assert "Too many attempts" in limited.content.decode()
     assert "Contact support" in limited.content.decode()
+
+
+def test_failed_sign_ins_from_one_address_do_not_lock_the_member_out_elsewhere(member):
+    attacker = Client(REMOTE_ADDR="198.51.100.66")
+    for _ in range(6):
+        attacker.post(reverse("account_login"), {"login": member.email, "password": "nope"})
+    # The attacker's address stays limited, even with the right password...
+    limited = attacker.post(reverse("account_login"), {"login": member.email, "password": PASSWORD})
+    assert "Too many failed login attempts" in limited.content.decode()
+    # ...while the member, from their own address, signs in.
+    own = Client(REMOTE_ADDR="203.0.113.7")
+    response = own.post(reverse("account_login"), {"login": member.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert own.get(reverse("home")).status_code == 200

@@ -5,9 +5,11 @@ fragments, numbers out of range and other organizations' IDs. A new form is adde
 to FORMS below; `tests/security/test_routes.py` fails until every route is known.
 """
 
+from urllib.parse import quote
+
 import pytest
 from django.test import Client
-from django.urls import reverse
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -222,3 +224,102 @@ def test_a_nul_character_anywhere_gets_the_400_page(owner_client, estate):
     )
     assert response.status_code == 400
     assert AuditEvent.objects.count() == before
+
+
+def test_a_nul_character_in_the_path_gets_the_400_page(client):
+    # PostgreSQL refuses a NUL in text: looking the invitation up would be a 500.
+    response = client.get("/accounts/invitations/%00/")
+    assert response.status_code == 400
+    assert "could not be understood" in response.content.decode()
+
+
+def path_templates() -> dict[str, bool]:
+    """Every path of the URLconf (Django admin aside: staff only, as in test_routes.py)
+    with one of its segments, in turn, left as "{}" for a hostile value to fill; True for
+    a segment a view reads (a converter's), False for a fixed one (the resolver's)."""
+
+    def walk(resolver):
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.app_name != "admin":
+                    yield from walk(pattern)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                yield pattern
+
+    templates = {}
+    for pattern in walk(get_resolver()):
+        names = pattern.pattern.converters or pattern.pattern.regex.groupindex
+        # "1" and "2" fit every converter and allauth's key patterns: the path resolves,
+        # and the segments that differ are the view's arguments.
+        one, two = (
+            reverse(pattern.name, kwargs=dict.fromkeys(names, value)).split("/")
+            for value in ("1", "2")
+        )
+        for index, segment in enumerate(one):
+            if segment:
+                template = "/".join([*one[:index], "{}", *one[index + 1 :]])
+                templates[template] = templates.get(template, False) or segment != two[index]
+    return templates
+
+
+PATH_TEMPLATES = path_templates()
+# A fixed segment replaced is a 404 from the resolver whatever the value or the method;
+# a view's argument gets every value, by GET and POST.
+HOSTILE_SEGMENTS = ["\x00", "é" + "x" * 9_999]
+HOSTILE_ARGUMENTS = [
+    *HOSTILE_SEGMENTS,
+    "1\x00",
+    "x" * 10_000,
+    "é☎" * 5_000,
+    "9" * 30,
+    "1-" + "k" * 10_000,
+]
+
+
+@pytest.fixture(params=["anonymous", "member"])
+def persona_client(request, client_for):
+    if request.param == "anonymous":
+        return Client()
+    return client_for(request.getfixturevalue("member"))
+
+
+def path_survives(client, template: str, segment: str, methods=("get", "post")) -> None:
+    path = template.format(quote(segment, safe=""))
+    for method in methods:
+        response = getattr(client, method)(path)
+        assert response.status_code < 500, (method, path[:200])
+        if "\x00" in segment:
+            assert response.status_code == 400, (method, path[:200])
+
+
+def test_every_path_segment_survives_nul_and_overlong_values(persona_client, estate):
+    assert sum(PATH_TEMPLATES.values()) > 20
+    for template, is_argument in PATH_TEMPLATES.items():
+        if is_argument:
+            for segment in HOSTILE_ARGUMENTS:
+                path_survives(persona_client, template, segment)
+        else:
+            for segment in HOSTILE_SEGMENTS:
+                path_survives(persona_client, template, segment, methods=("get",))
+    assert not AuditEvent.objects.exists()
+
+
+def test_every_path_argument_survives_generated_values(persona_client, estate):
+    arguments = sorted(template for template, is_argument in PATH_TEMPLATES.items() if is_argument)
+
+    @settings(
+        max_examples=60,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(
+        template=st.sampled_from(arguments),
+        segment=st.one_of(HOSTILE_TEXT, st.text(min_size=1, max_size=20).map(lambda t: t * 500)),
+    )
+    def request_path(template, segment):
+        if segment:
+            path_survives(persona_client, template, segment)
+
+    request_path()
+    assert not AuditEvent.objects.exists()

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from core.models import AuditEvent
+from core.models import AuditEvent, OutboundEmail
 from subscriptions.models import (
     BlockedNumber,
     CancellationFeedback,
@@ -22,6 +22,8 @@ from subscriptions.models import (
 from tests.conftest import membership_of
 from tests.factories import (
     BlockedNumberFactory,
+    MembershipFactory,
+    OrganizationFactory,
     PhoneNumberFactory,
     ProductFactory,
     SubscriptionFactory,
@@ -284,6 +286,103 @@ def test_i1_the_fixes_are_offered_and_a_chosen_fix_is_recorded(client_for, organ
     assert refreshed(line).state == State.ACTIVE
 
 
+def test_i1_taking_a_fix_again_records_one_feedback_per_member_and_day(
+    client_for, organization, owner, admin_user
+):
+    line = make_line(organization, owner)
+    fix_url = reverse("subscription_fix", args=[line.pk])
+    chosen = {"fix": "calling_mode_voice", "reason": "calling_problems"}
+    client = client_for(owner)
+    for _ in range(5):
+        response = client.post(fix_url, chosen)
+        # A repeat quietly leads to the fix, as the first did.
+        assert response.url.endswith("#calling-mode")
+    assert CancellationFeedback.objects.filter(subscription=line).count() == 1
+    # Another member's feedback counts on its own.
+    client_for(admin_user).post(fix_url, chosen)
+    assert CancellationFeedback.objects.filter(subscription=line).count() == 2
+    # The next day the member's choice counts again.
+    with time_machine.travel(timezone.now() + timedelta(days=1)):
+        client_for(owner).post(fix_url, chosen)
+    assert CancellationFeedback.objects.filter(subscription=line, member=owner).count() == 2
+
+
+def test_a_member_over_the_hourly_setting_changes_gets_429_and_nothing_changes(
+    client_for, organization, member, settings
+):
+    settings.SETTING_CHANGES_PER_HOUR = 3
+    line = make_line(organization, member)
+    client = client_for(member)
+    calling_mode = reverse("calling_mode", args=[line.pk])
+    # Calling mode and inbound recording count together.
+    assert client.post(calling_mode, {"mode": "voice"}).status_code == 302
+    assert client.post(calling_mode, {"mode": "data"}).status_code == 302
+    assert client.post(reverse("inbound_recording", args=[line.pk]), {"on": "1"}).status_code == 302
+    e_mails = OutboundEmail.objects.count()
+    limited = client.post(calling_mode, {"mode": "voice"})
+    assert limited.status_code == 429
+    assert "Too many setting changes for now" in limited.content.decode()
+    assert 0 < int(limited["Retry-After"]) <= 3600
+    assert PhoneNumber.objects.get(subscription=line).calling_mode == "data"
+    assert AuditEvent.objects.filter(actor=member).count() == 3
+    assert OutboundEmail.objects.count() == e_mails
+    # The htmx switch shows the reason in place (still a 429, which base.html's htmx
+    # config swaps), with the switch as it stands.
+    in_place = client.post(calling_mode, {"mode": "voice"}, headers={"HX-Request": "true"})
+    assert in_place.status_code == 429
+    assert 0 < int(in_place["Retry-After"]) <= 3600
+    text = in_place.content.decode()
+    assert "as many as one person can" in text
+    assert "Use the voice network instead" in text
+    assert "<html" not in text
+    assert PhoneNumber.objects.get(subscription=line).calling_mode == "data"
+    with time_machine.travel(timezone.now() + timedelta(hours=1, minutes=1)):
+        assert client.post(calling_mode, {"mode": "voice"}).status_code == 302
+    assert PhoneNumber.objects.get(subscription=line).calling_mode == "voice"
+
+
+def test_a8_outbound_recording_changes_are_limited_per_member_too(
+    client_for, organization, owner, settings
+):
+    settings.SETTING_CHANGES_PER_HOUR = 2
+    client = client_for(owner)
+    for on in ("1", "0"):
+        assert client.post(reverse("outbound_recording"), {"on": on}).status_code == 302
+    limited = client.post(reverse("outbound_recording"), {"on": "1"})
+    assert limited.status_code == 429
+    organization.refresh_from_db()
+    assert organization.outbound_call_recording is False
+
+
+def test_super_admins_hear_of_a_switch_once_in_a_few_minutes_while_activity_keeps_every_change(
+    client_for, organization, owner, member, settings
+):
+    settings.SETTING_NOTICE_MINUTES = 10
+    line = make_line(organization, member)
+    other_line = make_line(organization, member)
+    client = client_for(member)
+    calling_mode = reverse("calling_mode", args=[line.pk])
+    for mode in ("voice", "data", "voice", "data", "voice"):
+        client.post(calling_mode, {"mode": mode})
+
+    def e_mails_to(user):
+        return [e for e in OutboundEmail.objects.order_by("pk") if user.email in e.to]
+
+    assert len(e_mails_to(owner)) == 1
+    assert "not e-mailed again" in e_mails_to(owner)[0].body_text
+    # Whoever flipped it is told each time, and Activity has every change.
+    assert len(e_mails_to(member)) == 5
+    assert AuditEvent.objects.filter(action="line.calling_mode_changed").count() == 5
+    # Another setting, or another line, is news of its own.
+    client.post(reverse("inbound_recording", args=[line.pk]), {"on": "1"})
+    client.post(reverse("calling_mode", args=[other_line.pk]), {"mode": "voice"})
+    assert len(e_mails_to(owner)) == 3
+    # Once the quiet minutes have passed, the Super Admins hear of it again.
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        client.post(calling_mode, {"mode": "data"})
+    assert len(e_mails_to(owner)) == 4
+
+
 def test_i1_the_calling_mode_switches_to_the_voice_network(client_for, organization, member):
     line = make_line(organization, member)
     client_for(member).post(reverse("calling_mode", args=[line.pk]), {"mode": "voice"})
@@ -316,6 +415,94 @@ def test_i1_change_number_takes_one_from_the_stock_and_keeps_the_plan(
     assert refreshed(line).addons.count() == 1
     assert not SpareNumber.objects.filter(pk=spare.pk).exists()
     assert SpareNumber.objects.filter(e164=old).exists()
+
+
+def stock(*e164s, country="US") -> list[SpareNumber]:
+    return [SpareNumber.objects.create(e164=e164, country=country) for e164 in e164s]
+
+
+def change_number(client, line, spare):
+    url = f"{reverse('change_number', args=[line.pk])}?country={spare.country}"
+    return client.post(url, {"spare": spare.pk}, follow=True)
+
+
+def test_i1_a_line_past_its_number_change_limit_keeps_its_number_and_the_stock_stays(
+    client_for, organization, member, settings, mailoutbox
+):
+    settings.NUMBER_CHANGES_PER_LINE = 2
+    line = make_line(organization, member)
+    first, second, third = stock("+14155550901", "+14155550902", "+14155550903")
+    client = client_for(member)
+    change_number(client, line, first)
+    change_number(client, line, second)
+    assert PhoneNumber.objects.get(subscription=line).e164 == second.e164
+    events, emails = AuditEvent.objects.count(), len(mailoutbox)
+
+    page = client.get(reverse("change_number", args=[line.pk])).content.decode()
+    assert "has already changed twice in the last 30 days" in page
+    assert 'name="spare"' not in page
+    request_url = reverse("case_request", args=[line.pk, "change_number"])
+    assert request_url in page
+    assert client.get(request_url).status_code == 200  # support can still give one
+
+    refused = change_number(client, line, third)
+    assert "has already changed twice in the last 30 days" in refused.content.decode()
+    assert PhoneNumber.objects.get(subscription=line).e164 == second.e164
+    assert SpareNumber.objects.filter(pk=third.pk).exists()
+    assert AuditEvent.objects.count() == events
+    assert len(mailoutbox) == emails
+    # After the period the line picks a new number here again.
+    with time_machine.travel(timezone.now() + timedelta(days=30)):
+        change_number(client_for(member), line, third)
+    assert PhoneNumber.objects.get(subscription=line).e164 == third.e164
+
+
+def test_i1_an_organization_past_its_number_change_limit_takes_no_more_numbers(
+    client_for, organization, owner, settings
+):
+    settings.NUMBER_CHANGES_PER_ORGANIZATION = 2
+    lines = [make_line(organization, owner) for _ in range(3)]
+    spares = stock("+442071230901", "+442071230902", "+442071230903", country="GB")
+    client = client_for(owner)
+    change_number(client, lines[0], spares[0])
+    change_number(client, lines[1], spares[1])
+    refused = change_number(client, lines[2], spares[2])
+    assert "Your organization has already changed 2 numbers in the last 30 days" in (
+        refused.content.decode()
+    )
+    assert PhoneNumber.objects.get(subscription=lines[2]).country == "US"
+    assert SpareNumber.objects.filter(country="GB").count() == 1
+    # Another organization's lines are not held back by this one's changes.
+    other = make_line(OrganizationFactory(), None)
+    membership = MembershipFactory(organization=other.organization, role=Role.SUPER_ADMIN)
+    change_number(client_for(membership.user), other, spares[2])
+    assert PhoneNumber.objects.get(subscription=other).e164 == spares[2].e164
+
+
+def test_staff_are_told_once_when_a_number_change_leaves_a_country_low_and_when_it_runs_out(
+    client_for, organization, owner, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.SPARE_NUMBERS_LOW_BELOW = 2
+    settings.SUPPORT_EMAIL = "stock@provider.example"
+    lines = [make_line(organization, owner) for _ in range(3)]
+    spares = stock("+442071230911", "+442071230912", "+442071230913", country="GB")
+    stock("+14155550911")  # plenty elsewhere does not hide it
+    client = client_for(owner)
+
+    def staff_alerts():
+        return [m for m in mailoutbox if m.to == ["stock@provider.example"]]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        change_number(client, lines[0], spares[0])  # 2 left: not below 2 yet
+    assert staff_alerts() == []
+    with django_capture_on_commit_callbacks(execute=True):
+        change_number(client, lines[1], spares[1])  # 1 left: below
+    (low,) = staff_alerts()
+    assert low.subject == "Free numbers running low in GB: 1 left"
+    assert "/admin/subscriptions/sparenumber/" in low.body
+    with django_capture_on_commit_callbacks(execute=True):
+        change_number(client, lines[2], spares[2])  # none left
+    assert [m.subject for m in staff_alerts()][1:] == ["No free numbers left in GB"]
 
 
 def test_i1_reactivate_within_the_hold_but_not_after(client_for, organization, owner):

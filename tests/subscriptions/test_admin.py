@@ -1,10 +1,13 @@
 """Staff edit the catalog's policies and the subscriptions in admin; each change is audited."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from core.models import AuditEvent
-from subscriptions.models import PhoneNumber, Product, Subscription
+from subscriptions.models import PhoneNumber, Product, SpareNumber, Subscription
 from tests.factories import (
     BlockedNumberFactory,
     PhoneNumberFactory,
@@ -280,3 +283,30 @@ def test_a_number_carries_its_subscriptions_organization(
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     assert PhoneNumber.objects.get(e164="+14155550999").organization == organization
+
+
+def test_staff_see_the_spare_number_stock_per_country_and_a_warning_for_low_ones(
+    client, staff, organization, settings
+):
+    settings.SPARE_NUMBERS_LOW_BELOW = 3
+    today = timezone.localdate()
+    for index in range(4):
+        SpareNumber.objects.create(e164=f"+1415555090{index}", country="US")
+    SpareNumber.objects.create(e164="+442071230901", country="GB")
+    SpareNumber.objects.create(
+        e164="+442071230902", country="GB", available_from=today + timedelta(days=30)
+    )
+    # Numbers in service in France, none free: an empty stock is a low one.
+    PhoneNumberFactory(e164="+33142685300", country="FR", subscription__organization=organization)
+    client.force_login(staff)
+    response = client.get(reverse("admin:subscriptions_sparenumber_changelist"))
+    assert response.status_code == 200
+    stock = {
+        level.country: (level.free, level.held, level.low) for level in response.context["stock"]
+    }
+    assert stock["US"] == (4, 0, False)
+    assert stock["GB"] == (1, 1, True)
+    assert stock["FR"] == (0, 0, True)
+    page = response.content.decode()
+    assert "Stock by country" in page
+    assert "Fewer than 3 free numbers in FR (0 free), GB (1 free)" in page

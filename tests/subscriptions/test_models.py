@@ -301,8 +301,9 @@ def test_a_page_of_decisions_costs_the_same_queries_for_any_number_of_rows(
     today = timezone.localdate()
     # Super Admins, the catalog and its plan options (decision_context: the account
     # manager comes with the organization), then the subscriptions with their products,
-    # and their add-ons: the same for one row or many.
-    with django_assert_num_queries(5):
+    # their add-ons, and the organization's number changes of the period (Change number):
+    # the same for one row or many.
+    with django_assert_num_queries(6):
         context = decision_context(organization=organization)
         subscriptions = list(
             Subscription.objects.visible_to(membership)

@@ -287,8 +287,28 @@ def test_the_csv_export_follows_the_filters_and_neutralises_formulas(
     assert rows[0][0] == "Number"
     assert len(rows) == 2
     number, _, _, plan, *_ = rows[1]
-    assert number == "'+14155550101"
+    assert number == "+14155550101"
     assert plan == "'@SUM(A1)"
+
+
+def test_the_csv_export_keeps_e164_numbers_as_they_are_and_quotes_every_other_formula(
+    client_for, organization, owner, member
+):
+    """A cell that is exactly an E.164 number (a plus and digits) is a phone number, not a
+    formula; anything else starting with =, +, -, @, a tab or a carriage return still gets
+    a leading quote, even when it starts like a number."""
+    make_number(organization, e164="+12125550147", assigned_to=member)
+    Product.objects.filter(subscriptions__phone_number__e164="+12125550147").update(
+        name="+12125550147+HYPERLINK(1)"
+    )
+    member.full_name = "+1 212 555 0147"
+    member.save(update_fields=["full_name"])
+    response = client_for(owner).get(reverse("numbers_csv"))
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    number, _, _, plan, _, assigned, *_ = rows[1]
+    assert number == "+12125550147"
+    assert plan == "'+12125550147+HYPERLINK(1)"
+    assert assigned == "'+1 212 555 0147"
 
 
 # --- home --------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ from subscriptions.policy import (
     Channel,
     Decision,
     Kind,
+    NumberChangeLimits,
+    NumberChanges,
     PlanOption,
     PolicyFacts,
     Setting,
@@ -533,6 +535,20 @@ CASES = [
         sub=MINE,
     ),
     case(
+        "i1_a_line_changed_as_often_as_allowed_asks_support_for_its_next_number",
+        Kind.LINE,
+        Action.CHANGE_NUMBER,
+        {
+            "allowed": True,
+            "channel": Channel.SUPPORT_CASE,
+            "label": "Request a new number",
+            "reason_has": "already changed twice in the last 30 days",
+        },
+        role="member",
+        sub=MINE,
+        number_changes=NumberChanges(line=(TODAY, TODAY), organization=(TODAY, TODAY)),
+    ),
+    case(
         "i1_business_number_change_by_support_case",
         Kind.BUSINESS_NUMBER,
         Action.CHANGE_NUMBER,
@@ -934,6 +950,50 @@ def test_i1_fixes_are_offered_before_cancelling_lines_and_numbers():
             setting = Setting.CALLING_MODE if fix.action is Action.TOGGLE else None
             assert run(Kind.LINE, fix.action, sub=ON_DATA, setting=setting).allowed
     assert run(Kind.SIP_TRUNK, Action.DELETE, role="admin").fixes_first == ()
+
+
+def test_i1_number_changes_are_limited_per_line_and_per_organization_in_a_period():
+    """The free numbers are shared by every customer: past the limits, the next number is
+    asked of support (a case), and the reason says why and from when the portal offers it
+    again."""
+    limits = NumberChangeLimits(per_line=2, per_organization=3, period_days=30)
+
+    def change(line=(), organization=(), limits=limits, kind=Kind.LINE):
+        made = NumberChanges(limits=limits, line=line, organization=(*line, *organization))
+        return run(kind, Action.CHANGE_NUMBER, role="member", sub=MINE, number_changes=made)
+
+    assert change().channel is Channel.NOW
+    assert change(line=(TODAY,), organization=(TODAY,)).channel is Channel.NOW
+
+    line = change(line=(TODAY - timedelta(days=3), TODAY - timedelta(days=1)))
+    assert line.allowed and line.channel is Channel.SUPPORT_CASE
+    assert "The line has already changed twice in the last 30 days" in line.reason
+    assert "shared by all our customers" in line.reason
+    # The older of the two stops counting 30 days after it was made.
+    assert "again from 6 April 2026" in line.reason
+
+    organization = change(organization=(TODAY, TODAY - timedelta(days=10), TODAY))
+    assert organization.channel is Channel.SUPPORT_CASE
+    assert "Your organization has already changed 3 numbers in the last 30 days" in (
+        organization.reason
+    )
+    assert "again from 30 March 2026" in organization.reason  # 28 February + 30 days
+
+    # Changes older than the period count no more.
+    long_ago = (TODAY - timedelta(days=30), TODAY - timedelta(days=45))
+    assert change(line=long_ago, organization=long_ago).channel is Channel.NOW
+    # No self-service changes at all: every new number is arranged by support.
+    never = change(limits=NumberChangeLimits(per_line=0))
+    assert never.channel is Channel.SUPPORT_CASE and "arranged by our team" in never.reason
+    # Numbers already changed through support are not limited here: a person decides.
+    business = run(
+        Kind.BUSINESS_NUMBER,
+        Action.CHANGE_NUMBER,
+        role="admin",
+        number_changes=NumberChanges(limits=limits, line=(TODAY,) * 5),
+    )
+    assert business.channel is Channel.SUPPORT_CASE
+    assert "already changed" not in business.reason
 
 
 def test_i2_no_refund_on_any_cancellation():

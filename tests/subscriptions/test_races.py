@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from core.models import AuditEvent
-from subscriptions.models import Subscription
+from subscriptions.models import SpareNumber, Subscription
 from tests.concurrency import RACE_TEST_MARKS, run_at_once
 from tests.conftest import reauthenticate
 from tests.factories import (
@@ -71,3 +71,41 @@ def test_two_copies_of_process_term_ends_handle_each_subscription_once():
 
     assert AuditEvent.objects.filter(action="subscription.term_end_renewed").count() == 40
     assert not Subscription.objects.filter(term_end__lt=today).exists()
+
+
+def test_concurrent_number_changes_on_different_lines_stop_at_the_organizations_limit(settings):
+    settings.NUMBER_CHANGES_PER_ORGANIZATION = 2
+    membership = MembershipFactory(role=Role.SUPER_ADMIN)
+    lines = [
+        PhoneNumberFactory(
+            subscription__organization=membership.organization,
+            subscription__product=ProductFactory(line=True),
+            subscription__assigned_to=membership.user,
+            country="US",
+        ).subscription
+        for _ in range(8)
+    ]
+    spares = [
+        SpareNumber.objects.create(e164=f"+1415555098{index}", country="US") for index in range(8)
+    ]
+    first = Client()
+    first.force_login(membership.user)
+    reauthenticate(first)
+    clients = []
+    for _ in lines:
+        client = Client()
+        client.cookies = first.cookies
+        clients.append(client)
+
+    outcomes = run_at_once(
+        *[
+            lambda c=client, line=line, spare=spare: c.post(
+                reverse("change_number", args=[line.pk]) + "?country=US", {"spare": spare.pk}
+            )
+            for client, line, spare in zip(clients, lines, spares, strict=True)
+        ]
+    )
+
+    assert all(getattr(o, "status_code", None) in (302, 200) for o in outcomes), outcomes
+    assert AuditEvent.objects.filter(action="line.number_changed").count() == 2
+    assert SpareNumber.objects.filter(e164__in=[s.e164 for s in spares]).count() == 6

@@ -1,10 +1,13 @@
 """Attachments: an allow-list by name and content, a size cap, stored outside the web root,
 downloaded only by members who may see the case."""
 
+import os
+import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.urls import reverse
 
 from support.models import Attachment, Case, Message
@@ -148,3 +151,69 @@ def test_attachments_of_internal_notes_are_never_served_to_customers(
     response = client_for(owner).get(reverse("attachment_download", args=[attachment.pk]))
     assert response.status_code == 404
     assert Message.objects.public().filter(pk=note.pk).count() == 0
+
+
+def test_files_past_the_organizations_attachment_quota_are_refused_and_nothing_is_saved(
+    client_for, owner, member, organization, settings
+):
+    settings.ATTACHMENT_QUOTA_BYTES = 250
+    assert open_case(client_for(owner), text_file("first.txt", size=200)).status_code == 302
+    case = Case.objects.get()
+    root = Path(settings.ATTACHMENTS_DIR)
+    files_before = sorted(p for p in root.rglob("*") if p.is_file())
+    # Another member of the same organization: the quota is the organization's.
+    response = client_for(member).post(
+        reverse("case_new"),
+        {"subject": "More files", "body": "See attached", "attachments": [text_file(size=100)]},
+    )
+    assert response.status_code == 400
+    assert "do not fit" in response.content.decode()
+    assert Case.objects.count() == 1
+    owner_client = client_for(owner)
+    reply = owner_client.post(
+        reverse("case_reply", args=[case.pk]),
+        {"body": "One more log", "attachments": [text_file(size=51)]},
+    )
+    assert reply.status_code == 400
+    assert "take 200\xa0bytes of the 250\xa0bytes" in reply.content.decode()
+    assert not Message.objects.filter(body="One more log").exists()
+    assert Attachment.objects.count() == 1
+    assert sorted(p for p in root.rglob("*") if p.is_file()) == files_before
+    # What fits still goes in.
+    fits = owner_client.post(
+        reverse("case_reply", args=[case.pk]),
+        {"body": "A small one", "attachments": [text_file(size=50)]},
+    )
+    assert fits.status_code == 302
+    assert Attachment.objects.count() == 2
+
+
+def test_the_sweep_removes_old_orphan_files_and_keeps_young_ones_and_those_with_rows(
+    client_for, owner, capsys
+):
+    assert open_case(client_for(owner), pdf("kept.pdf")).status_code == 302
+    root = Path(settings.ATTACHMENTS_DIR)
+    with_row = Path(Attachment.objects.get().file.path)
+    # What a worker stopped mid-upload leaves: a stored file whose row never committed.
+    old_orphan = root / "2026" / "01" / "0123456789abcdef0123456789abcdef"
+    young_orphan = root / "2026" / "01" / "fedcba9876543210fedcba9876543210"
+    for orphan in (old_orphan, young_orphan):
+        orphan.parent.mkdir(parents=True, exist_ok=True)
+        orphan.write_bytes(b"%PDF-1.4 half an upload")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    for old in (old_orphan, with_row):
+        os.utime(old, (two_days_ago, two_days_ago))
+
+    call_command("sweep_attachments", "--dry-run")
+    assert "Would remove 2026/01/0123456789abcdef0123456789abcdef" in capsys.readouterr().out
+    assert old_orphan.exists()
+
+    call_command("sweep_attachments")
+    assert "Removed 1 orphan file" in capsys.readouterr().out
+    assert not old_orphan.exists()
+    assert young_orphan.exists()
+    assert with_row.exists()
+    response = client_for(owner).get(
+        reverse("attachment_download", args=[Attachment.objects.get().pk])
+    )
+    assert response.status_code == 200

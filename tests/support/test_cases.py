@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from core.models import AuditEvent
+from core.models import AuditEvent, OutboundEmail
 from support.models import Case, Message
 from tests.conftest import membership_of
 from tests.factories import CaseFactory, MessageFactory
@@ -311,6 +311,30 @@ def test_a_double_submitted_reply_is_added_once(client_for, owner, organization)
     for _ in range(2):
         client.post(reverse("case_reply", args=[case.pk]), {"body": "Once", "submission_key": key})
     assert Message.objects.filter(body="Once").count() == 1
+
+
+def test_a_member_over_the_hourly_replies_gets_429_and_nothing_is_posted_or_e_mailed(
+    client_for, member, admin_user, organization, settings
+):
+    settings.SUPPORT_REPLIES_PER_HOUR = 3
+    case = case_of(member, organization)
+    client = client_for(member)
+    reply_url = reverse("case_reply", args=[case.pk])
+    for n in range(3):
+        assert client.post(reply_url, {"body": f"Reply {n}"}).status_code == 302
+    e_mails = OutboundEmail.objects.count()
+    limited = client.post(reply_url, {"body": "One too many"})
+    assert limited.status_code == 429
+    assert "Too many replies for now" in limited.content.decode()
+    assert 0 < int(limited["Retry-After"]) <= 3600
+    assert not Message.objects.filter(body="One too many").exists()
+    assert OutboundEmail.objects.count() == e_mails
+    # Per member: someone else of the organization still may reply.
+    other = client_for(admin_user).post(reply_url, {"body": "Mine"})
+    assert other.status_code == 302
+    # And the member may again once the hour has passed.
+    with time_machine.travel(timezone.now() + timedelta(hours=1, minutes=1)):
+        assert client.post(reply_url, {"body": "Later"}).status_code == 302
 
 
 def test_an_empty_reply_is_refused_with_a_message(client_for, owner, organization):

@@ -79,3 +79,24 @@ def test_two_staff_approving_at_once_carry_the_request_out_once(seats):
     )
     assert sum(isinstance(o, ActionRefused) for o in outcomes) == 1, outcomes
     assert Subscription.objects.get(pk=subscription.pk).quantity == 3
+
+
+def test_twenty_parallel_openings_create_only_the_cases_left_in_the_hour(settings):
+    # The attack: 20 posts at once with 8 cases left in the hour opened 19.
+    settings.SUPPORT_CASES_PER_HOUR = 10
+    membership = MembershipFactory(organization=OrganizationFactory(), role="member")
+    for n in range(2):
+        services.case_open_general(membership=membership, subject=f"Earlier {n}", body="Help")
+    outcomes = run_at_once(
+        *(
+            lambda n=n: services.case_open_general(
+                membership=membership, subject=f"At once {n}", body="Help"
+            )
+            for n in range(20)
+        )
+    )
+    assert Case.objects.filter(opened_by=membership.user).count() == 10
+    opened = [o for o in outcomes if isinstance(o, tuple)]
+    refused = [o for o in outcomes if isinstance(o, ActionRefused)]
+    assert (len(opened), len(refused)) == (8, 12), outcomes
+    assert all("10 new cases in the last hour" in o.message for o in refused)

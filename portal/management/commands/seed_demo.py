@@ -65,7 +65,7 @@ class Command(BaseCommand):
             self.seed_more(users)
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in with:"))
         for email, _, _, staff in DEMO_USERS:
-            where = "/admin/" if staff else "/"
+            where = "/admin/, after setting up an authenticator app" if staff else "/"
             self.stdout.write(f"  {email:<28} {DEMO_PASSWORD}   ({where})")
 
     def seed_more(self, users: dict[str, User]) -> None:
