@@ -2,7 +2,8 @@
 
 `email_send_on_commit` renders the e-mail and stores it in the outbox inside the
 caller's transaction, so the e-mail exists exactly when the change does; delivery
-is tried once the transaction commits, in the request, or with `EMAIL_RELAY` by
+is tried once the transaction commits, in the request (through the `in_request` mailer,
+which waits only seconds for the mail server), or with `EMAIL_RELAY` by
 `manage.py send_outbox --follow` in a process of its own. A delivery that fails is
 logged and left in the outbox, and `manage.py send_outbox` (run from cron) tries it
 again: a mail server being down never undoes or blocks the change, and nothing is lost.
@@ -33,6 +34,10 @@ MAX_ATTEMPTS = 12
 # E-mails sent over one connection (mail servers limit messages per connection): a run
 # with more opens another for each hundred.
 PER_CONNECTION = 100
+# The mailer (settings.MAILERS) of deliveries inside a request: a short timeout, so that a
+# mail server that never answers holds the page seconds, not minutes; what it could not
+# deliver, `send_outbox` delivers through the default one.
+IN_REQUEST = "in_request"
 
 
 def email_render(*, template: str, to: list[str], context: dict) -> OutboundEmail:
@@ -57,7 +62,8 @@ def email_send_on_commit(*, template: str, to: list[str], context: dict, topic: 
     email.topic = topic
     email.save()
     if not settings.EMAIL_RELAY:  # else the relay (send_outbox --follow) delivers it
-        transaction.on_commit(lambda: email_deliver(email_id=email.pk))
+        using = IN_REQUEST if IN_REQUEST in mailers else None  # None: the default mailer
+        transaction.on_commit(lambda: email_deliver(email_id=email.pk, using=using))
 
 
 def email_topic_recent(*, topic: str, minutes: int) -> bool:
@@ -73,11 +79,14 @@ class Delivery(StrEnum):
     SKIPPED = "skipped"  # sent already, or another process is sending it now
 
 
-def email_deliver(*, email_id: int, mailer: BaseEmailBackend | None = None) -> Delivery:
+def email_deliver(
+    *, email_id: int, mailer: BaseEmailBackend | None = None, using: str | None = None
+) -> Delivery:
     """Try to deliver one outbox e-mail, through `mailer` (an open connection, for many)
-    or the default one. Never raises: a failure is logged and counted, and the e-mail
-    waits for the next `send_outbox`. At least once: a process stopped between the mail
-    server's answer and the commit sends that e-mail again next time."""
+    or the mailer named `using` (settings.MAILERS; the default one if None). Never
+    raises: a failure is logged and counted, and the e-mail waits for the next
+    `send_outbox`. At least once: a process stopped between the mail server's answer and
+    the commit sends that e-mail again next time."""
     with transaction.atomic():
         email = (
             OutboundEmail.objects.select_for_update(skip_locked=True)
@@ -94,7 +103,9 @@ def email_deliver(*, email_id: int, mailer: BaseEmailBackend | None = None) -> D
         )
         message.attach_alternative(email.body_html, "text/html")
         try:
-            accepted = message.send() if mailer is None else mailer.send_messages([message])
+            accepted = (
+                message.send(using=using) if mailer is None else mailer.send_messages([message])
+            )
             if not accepted:
                 raise SMTPException("the mail server took nothing")
         except Exception as error:  # any delivery failure is retried later

@@ -4,6 +4,25 @@ import time
 
 from django.conf import settings
 from django.core.exceptions import BadRequest
+from django.http import HttpResponseNotAllowed
+
+
+class AllowedMethodsMiddleware:
+    """Pages are read with GET (or HEAD) and changed with POST; nothing else is answered.
+
+    Views written for GET and POST would otherwise serve PUT, DELETE, PATCH or OPTIONS as
+    if they were a GET. Every other method gets 405 here, before any view, session or
+    query, for every route (allauth's and admin's included)."""
+
+    ALLOWED = ("GET", "HEAD", "POST")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in self.ALLOWED:
+            return HttpResponseNotAllowed(self.ALLOWED)
+        return self.get_response(request)
 
 
 class RejectNullBytesMiddleware:

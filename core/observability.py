@@ -8,13 +8,21 @@ import uuid
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
+from core.http import client_ip
+
 logger = logging.getLogger("portal.requests")
 events = logging.getLogger("portal.events")
 
 # Fields a log line may carry besides the message; anything else passed in `extra` is
 # dropped, and these are redacted if their name says they hold a secret.
 STANDARD = set(vars(logging.makeLogRecord({})))
-SECRET_NAME = re.compile(r"pass|token|secret|code|key|session|cookie|csrf", re.IGNORECASE)
+# A "code" is a secret (a recovery code, a reset code) unless it is a response's status
+# (Django's own log records carry `status_code`), a country's or an error's.
+SECRET_NAME = re.compile(
+    r"pass|token|secret|key|session|cookie|csrf|otp|credential"
+    r"|(?<!status_)(?<!country_)(?<!error_)code",
+    re.IGNORECASE,
+)
 REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 
 
@@ -53,13 +61,12 @@ class RequestLogMiddleware:
         request.id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
         started = time.perf_counter()
         response = self.get_response(request)
-        user = getattr(request, "user", None)
         organization = getattr(request, "organization", None)
         logger.info(
             "request",
             extra={
                 "request_id": request.id,
-                "user_id": user.pk if user is not None and user.is_authenticated else None,
+                "user_id": _user_id(request),
                 "organization_id": organization.pk if organization is not None else None,
                 "method": request.method,
                 "path": request.path,
@@ -71,10 +78,21 @@ class RequestLogMiddleware:
         return response
 
 
+def _user_id(request) -> int | None:
+    """The signed-in user's ID, or None: also when finding the user fails (the database
+    or the cache that failed the request itself), so the request still gets its line."""
+    user = getattr(request, "user", None)
+    try:
+        return user.pk if user is not None and user.is_authenticated else None
+    except Exception:  # whatever failed, the line is still written
+        return None
+
+
 def _request_fields(request) -> dict:
+    # The address the audit log records: the client's, not the load balancer's.
     return {
         "request_id": getattr(request, "id", None),
-        "ip": request.META.get("REMOTE_ADDR") if request is not None else None,
+        "ip": client_ip(request) if request is not None else None,
     }
 
 

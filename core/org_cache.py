@@ -14,17 +14,23 @@ under the organization's *cache version*:
   commit must not store what it read under the new version.
 - Values expire after `CACHE_SECONDS` anyway, for what changes with time alone (an
   invitation's validity) or without a service (a bulk load in a shell).
+- The cache failing (Redis down) is never the page's or the change's failure: values are
+  computed afresh while it fails, and a change whose new version cannot be set stands,
+  logged; its organization's cached values may then be stale until they expire.
 
 Cached values are plain data (numbers, text, tuples of them), never model instances,
 so they read the same after a deploy. They live in the "org_values" cache (settings),
 apart from the rate-limit counters of the default cache.
 """
 
+import logging
 import uuid
 from collections.abc import Callable
 
 from django.core.cache import caches
 from django.db import transaction
+
+logger = logging.getLogger("portal.cache")
 
 ALIAS = "org_values"
 CACHE_SECONDS = 60
@@ -40,7 +46,13 @@ def _version_key(scope: int | str) -> str:
 def _new_version(scope: int | str) -> None:
     # A random version, not a counter: two changes committing at once each get a
     # version of their own, and a version lost from the cache never comes back.
-    caches[ALIAS].set(_version_key(scope), uuid.uuid4().hex, VERSION_SECONDS)
+    try:
+        caches[ALIAS].set(_version_key(scope), uuid.uuid4().hex, VERSION_SECONDS)
+    except Exception as error:  # runs after a commit: the change stands whatever the cache
+        logger.warning(
+            "cache version not renewed, cached values stale until they expire",
+            extra={"scope": str(scope), "error": type(error).__name__},
+        )
 
 
 def organization_changed(organization) -> None:
@@ -91,13 +103,20 @@ def cached(organization_id: int, name: str, compute: Callable[[], object]):
     versions it was computed under."""
     cache = caches[ALIAS]
     key = f"org:{organization_id}:{name}"
-    found = cache.get_many([_version_key(organization_id), _version_key(_CATALOG), key])
-    version = _versions(cache, organization_id, found)
+    try:
+        found = cache.get_many([_version_key(organization_id), _version_key(_CATALOG), key])
+        version = _versions(cache, organization_id, found)
+    except Exception as error:  # the cache is down: the page computes what it shows
+        logger.warning("organization cache unavailable", extra={"error": type(error).__name__})
+        return compute()
     stored = found.get(key)
     if stored is not None and stored[0] == version:
         return stored[1]
     value = compute()
-    cache.set(key, (version, value), CACHE_SECONDS)
+    try:
+        cache.set(key, (version, value), CACHE_SECONDS)
+    except Exception as error:
+        logger.warning("organization cache unavailable", extra={"error": type(error).__name__})
     return value
 
 

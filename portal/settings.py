@@ -67,6 +67,11 @@ MIDDLEWARE = [
     # Outermost, so its one log line per request sees the final status.
     "core.observability.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything that answers early (the NUL 400 page, WhiteNoise's static files),
+    # so that every response carries the frame and content security policies.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "core.middleware.AllowedMethodsMiddleware",
     "core.middleware.RejectNullBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -75,8 +80,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.ActiveMembershipMiddleware",
@@ -215,12 +218,9 @@ SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", str(8 * 60 * 60))
 # take SESSION_REFRESH_SECONDS (core.middleware.SlidingSessionMiddleware), rather than a
 # session write on every request.
 SESSION_REFRESH_SECONDS = envint("SESSION_REFRESH_SECONDS", "300")
-# With Redis, sessions are read from the cache and written through to the database.
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
-    if REDIS_URL
-    else "django.contrib.sessions.backends.db"
-)
+# With Redis, sessions are read from the cache and written through to the database, which
+# answers alone while Redis is down (core.sessions).
+SESSION_ENGINE = "core.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -242,23 +242,33 @@ STORAGES = {
     },
 }
 
-# E-mail: the console in development, SMTP from the environment in production.
+# E-mail: the console in development, SMTP from the environment in production. A request
+# that delivers its change's e-mail itself (EMAIL_RELAY off) does so through "in_request",
+# which gives up sooner: an e-mail it could not deliver waits in the outbox for
+# `send_outbox`, and a mail server that never answers holds no page for long.
 if os.environ.get("EMAIL_HOST") or not DEBUG:
+    smtp_options = {
+        "host": os.environ.get("EMAIL_HOST", "localhost"),
+        "port": envint("EMAIL_PORT", "587"),
+        "username": os.environ.get("EMAIL_HOST_USER", ""),
+        "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": envbool("EMAIL_USE_TLS", "true"),
+    }
     MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {
-                "host": os.environ.get("EMAIL_HOST", "localhost"),
-                "port": envint("EMAIL_PORT", "587"),
-                "username": os.environ.get("EMAIL_HOST_USER", ""),
-                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
-                "use_tls": envbool("EMAIL_USE_TLS", "true"),
-                "timeout": envint("EMAIL_TIMEOUT_SECONDS", "10"),
-            },
-        }
+            "OPTIONS": {**smtp_options, "timeout": envint("EMAIL_TIMEOUT_SECONDS", "10")},
+        },
+        "in_request": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {**smtp_options, "timeout": envint("EMAIL_REQUEST_TIMEOUT_SECONDS", "3")},
+        },
     }
 else:
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    MAILERS = {
+        alias: {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+        for alias in ("default", "in_request")
+    }
 # Where e-mails are delivered from. By default each request delivers its change's e-mail
 # once the change commits. With EMAIL_RELAY=true requests only write it into the outbox
 # and `manage.py send_outbox --follow` (a process of its own) delivers it within a second,

@@ -2,10 +2,11 @@
 
 import json
 import logging
+import time
 from unittest import mock
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.test import Client
 from django.urls import reverse
 
@@ -60,12 +61,66 @@ def test_sign_in_failures_are_logged_without_the_password(client, member, caplog
 
 
 def test_secret_looking_fields_are_redacted():
-    record = logging.makeLogRecord(
-        {"msg": "x", "password": "p", "token": "t", "recovery_code": "c", "user_id": 7}
-    )
+    secrets = {
+        "password": "p",
+        "token": "t",
+        "recovery_code": "c",
+        "code": "123456",
+        "api_key": "k",
+        "client_secret": "s",
+        "session_key": "x",
+    }
+    record = logging.makeLogRecord({"msg": "x", **secrets, "user_id": 7})
     line = json.loads(JsonFormatter().format(record))
-    assert line["password"] == line["token"] == line["recovery_code"] == "[redacted]"
+    assert all(line[name] == "[redacted]" for name in secrets)
     assert line["user_id"] == 7
+
+
+def test_a_status_code_is_no_secret_and_is_logged():
+    # Django's own records (django.request, django.server) carry the response's status.
+    record = logging.makeLogRecord({"msg": "x", "status_code": 503, "country_code": "GB"})
+    line = json.loads(JsonFormatter().format(record))
+    assert line["status_code"] == 503
+    assert line["country_code"] == "GB"
+
+
+def test_sign_in_reauthentication_and_mfa_lines_carry_the_client_address_not_the_balancers(
+    member, settings, caplog, django_capture_on_commit_callbacks
+):
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    settings.TRUSTED_CLIENT_IP_HEADER = "X-Forwarded-For"
+    client = Client(REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    with caplog.at_level(logging.INFO, logger="portal.events"):
+        client.post(reverse("account_login"), {"login": member.email, "password": "wrong-one"})
+        client.post(reverse("account_login"), {"login": member.email, "password": PASSWORD})
+        client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+        client.get(reverse("mfa_activate_totp"))
+        secret = client.session["mfa.totp.secret"]
+        code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+        with django_capture_on_commit_callbacks(execute=True):  # allauth signals on commit
+            client.post(reverse("mfa_activate_totp"), {"code": code})
+    lines = {line["message"]: line for line in json_lines(caplog, "portal.events")}
+    for message in ("sign-in failed", "sign-in", "reauthenticated", "mfa added"):
+        assert lines[message]["ip"] == "203.0.113.7", message
+
+
+def test_every_request_gets_its_log_line_while_the_database_is_down(owner, settings, caplog):
+    settings.DEBUG = False
+    client = Client(raise_request_exception=False)
+    client.force_login(owner)
+    with (
+        mock.patch.object(
+            connection, "ensure_connection", side_effect=OperationalError("connection refused")
+        ),
+        caplog.at_level(logging.INFO, logger="portal.requests"),
+    ):
+        response = client.get(reverse("home"))
+    assert response.status_code == 503
+    (line,) = json_lines(caplog, "portal.requests")
+    assert line["path"] == reverse("home")
+    assert line["status"] == 503
+    assert line["user_id"] is None
 
 
 def test_refusals_are_logged(client_for, organization, member, caplog):

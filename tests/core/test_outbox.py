@@ -1,6 +1,8 @@
 """E-mail delivery failing never undoes or blocks a change; the outbox retries it."""
 
 import io
+import socket
+import time
 from datetime import timedelta
 from unittest import mock
 
@@ -13,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Invitation
 from core.emails import MAX_ATTEMPTS, outbox_flush
 from core.models import OutboundEmail
+from tests.portal.test_headers import production_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -58,6 +61,37 @@ def test_a_failing_mail_server_neither_undoes_nor_blocks_the_change_and_it_is_re
     email.refresh_from_db()
     assert email.sent_at is not None
     assert len(mailoutbox) == 1
+
+
+@pytest.fixture
+def silent_mail_server():
+    """A mail server's port that accepts connections and never says a word."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)  # the kernel completes the connections; nothing ever answers
+        yield server.getsockname()[1]
+
+
+def test_a_mail_server_that_never_answers_holds_a_change_only_seconds(
+    client_for, owner, settings, silent_mail_server, django_capture_on_commit_callbacks
+):
+    # Production's mailers (EMAIL_RELAY off), aimed at the silent server.
+    settings.MAILERS = production_settings(
+        EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(silent_mail_server), EMAIL_USE_TLS="false"
+    )["MAILERS"]
+    settings.EMAIL_RELAY = False
+    client = client_for(owner)
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = invite(client)
+    waited = time.monotonic() - started
+    assert response.status_code == 302
+    assert Invitation.objects.filter(email="new@test.example").exists()
+    assert waited < 6, f"the request waited {waited:.1f} s for the mail server"
+    # Not delivered: it waits in the outbox for send_outbox, counted and explained.
+    email = OutboundEmail.objects.get()
+    assert email.sent_at is None and email.attempts == 1
+    assert "timed out" in email.last_error
 
 
 def test_a_rolled_back_change_leaves_no_email(owner, organization):

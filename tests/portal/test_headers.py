@@ -18,17 +18,18 @@ PRODUCTION_ENV = {
 }
 
 
-def production_settings() -> dict:
-    """The settings module as production imports it (a fresh interpreter, DEBUG off)."""
+def production_settings(**environ: str) -> dict:
+    """The settings module as production imports it (a fresh interpreter, DEBUG off), with
+    `environ` on top of the production environment."""
     code = (
         "import json; from portal import settings as s; print(json.dumps({k: getattr(s, k) "
         "for k in ['DEBUG', 'SECURE_HSTS_SECONDS', 'SECURE_HSTS_INCLUDE_SUBDOMAINS', "
         "'SECURE_HSTS_PRELOAD', 'SECURE_SSL_REDIRECT', 'SESSION_COOKIE_SECURE', "
         "'SESSION_COOKIE_NAME', 'CSRF_COOKIE_SECURE', 'CSRF_COOKIE_NAME', "
         "'SESSION_COOKIE_HTTPONLY', 'SECURE_CONTENT_TYPE_NOSNIFF', 'SECURE_REFERRER_POLICY',"
-        " 'X_FRAME_OPTIONS', 'LOG_FORMAT']}, default=str))"
+        " 'X_FRAME_OPTIONS', 'LOG_FORMAT', 'MAILERS']}, default=str))"
     )
-    env = {**os.environ, **PRODUCTION_ENV}
+    env = {**os.environ, **PRODUCTION_ENV, **environ}
     env.pop("DATABASE_URL", None)
     done = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
@@ -107,3 +108,15 @@ def test_every_page_carries_the_security_headers(production_headers, owner, orga
     anonymous = Client()
     for url in (reverse("account_login"), reverse("account_reset_password"), "/nowhere/"):
         assert_strict_headers(anonymous.get(url, secure=True))
+
+
+def test_static_files_and_the_400_page_carry_the_security_headers(production_headers, settings):
+    settings.WHITENOISE_USE_FINDERS = True  # WhiteNoise serves them as from STATIC_ROOT
+    client = Client()
+    stylesheet = client.get("/static/css/portal.css", secure=True)
+    assert stylesheet.status_code == 200
+    assert stylesheet["Content-Type"].startswith("text/css")
+    assert_strict_headers(stylesheet)
+    refused = client.get(reverse("account_login"), {"next": "\x00"}, secure=True)
+    assert refused.status_code == 400
+    assert_strict_headers(refused)

@@ -326,3 +326,53 @@ def test_sign_in_routes_never_fail(clients):
             url = reverse(name)
         for persona in PERSONAS:
             assert clients[persona].get(url).status_code < 500, (name, persona)
+
+
+def admin_urls() -> list[str]:
+    """A URL of every named route of Django admin, its arguments filled in."""
+    values = {"app_label": "accounts"}
+
+    def walk(resolver):
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern)
+            elif pattern.name:
+                names = getattr(pattern.pattern, "converters", None) or (
+                    pattern.pattern.regex.groupindex
+                )
+                yield reverse(
+                    f"admin:{pattern.name}", kwargs={name: values.get(name, "1") for name in names}
+                )
+
+    (admin,) = [
+        pattern
+        for pattern in get_resolver().url_patterns
+        if isinstance(pattern, URLResolver) and pattern.app_name == "admin"
+    ]
+    return list(walk(admin))
+
+
+def test_no_route_answers_put_delete_patch_or_options(
+    clients, organization, member, tmp_path, settings
+):
+    ours = make_estate(organization, member, tmp_path, settings)
+    urls = [
+        reverse(name, args=[ours[key] for key in route.objects]) for name, route in ROUTES.items()
+    ]
+    urls += [
+        reverse(name, args=["not-a-key"])
+        if name == "account_confirm_email"
+        else reverse(name, kwargs={"uidb36": "zz", "key": "not-a-key"})
+        if name == "account_reset_password_from_key"
+        else reverse(name)
+        for name in SIGN_IN_ROUTES
+    ]
+    urls += admin_urls()
+    assert len(urls) > 100
+    for url in urls:
+        for persona in ("anonymous", "owner", "staff"):
+            for method in ("put", "delete", "patch", "options"):
+                response = getattr(clients[persona], method)(url, data="on=1")
+                assert response.status_code == 405, f"{method.upper()} {url} as {persona}"
+                assert response["Allow"] == "GET, HEAD, POST"
+    assert not AuditEvent.objects.exists()
