@@ -20,7 +20,7 @@ STANDARD = set(vars(logging.makeLogRecord({})))
 # (Django's own log records carry `status_code`), a country's or an error's.
 SECRET_NAME = re.compile(
     r"pass|token|secret|key|session|cookie|csrf|otp|credential"
-    r"|(?<!status_)(?<!country_)(?<!error_)code",
+    r"|(?<!status_)(?<!country_)(?<!error_)(?<!addon_)code",
     re.IGNORECASE,
 )
 REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")

@@ -76,12 +76,16 @@ def test_secret_looking_fields_are_redacted():
     assert line["user_id"] == 7
 
 
-def test_a_status_code_is_no_secret_and_is_logged():
-    # Django's own records (django.request, django.server) carry the response's status.
-    record = logging.makeLogRecord({"msg": "x", "status_code": 503, "country_code": "GB"})
+def test_a_status_code_or_an_add_on_code_is_no_secret_and_is_logged():
+    # Django's own records (django.request, django.server) carry the response's status;
+    # admin's audit events of a product carry its add-on code.
+    record = logging.makeLogRecord(
+        {"msg": "x", "status_code": 503, "country_code": "GB", "addon_code": "REC-1"}
+    )
     line = json.loads(JsonFormatter().format(record))
     assert line["status_code"] == 503
     assert line["country_code"] == "GB"
+    assert line["addon_code"] == "REC-1"
 
 
 def test_sign_in_reauthentication_and_mfa_lines_carry_the_client_address_not_the_balancers(
