@@ -11,10 +11,10 @@ again: a mail server being down never undoes or blocks the change, and nothing i
 
 import contextlib
 import logging
+import smtplib
 from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
-import smtplib
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers

@@ -268,7 +268,7 @@ def test_one_bad_email_never_holds_the_others_and_the_run_exits_non_zero(
     from django.core.mail.backends.locmem import EmailBackend
     from django.core.management.base import CommandError
 
-    corrupt, refused, *good = _waiting(organization, owner, 4)
+    corrupt, refused, *_ = _waiting(organization, owner, 4)
     # A row whose recipients are no list (written by hand, an import), and a recipient
     # the mail server refuses: each is this e-mail's problem, not the connection's.
     OutboundEmail.objects.filter(pk=corrupt.pk).update(to="x0@test.example")
