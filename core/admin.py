@@ -8,7 +8,7 @@ from django.db import models, transaction
 
 from core.audit import audit_record
 from core.http import client_ip
-from core.models import AuditEvent, OutboundEmail
+from core.models import AuditEvent, JobFailure, JobRun, OutboundEmail
 from core.observability import SECRET_NAME
 from core.org_cache import catalog_changed, organization_changed
 
@@ -185,3 +185,57 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# Failures a run's page lists; the rest are under Job failures, searched by the run's ID.
+FAILURES_SHOWN = 50
+
+
+@admin.register(JobRun)
+class JobRunAdmin(ReadOnlyAdmin):
+    """The runs of the jobs from cron: when, how many rows had which outcome, what failed."""
+
+    list_display = ("job", "started_at", "finished_at", "outcomes")
+    list_filter = ("job",)
+    show_full_result_count = False
+    fields = ("id", "job", "started_at", "finished_at", "outcomes", "failures_list")
+    readonly_fields = fields
+
+    @admin.display(description="outcomes")
+    def outcomes(self, run: JobRun) -> str:
+        if run.finished_at is None and not run.counts:
+            return "not finished (still running, or stopped)"
+        return ", ".join(f"{count} {outcome}" for outcome, count in sorted(run.counts.items()))
+
+    @admin.display(description="failures")
+    def failures_list(self, run: JobRun) -> str:
+        failures = list(run.failures.all()[: FAILURES_SHOWN + 1])
+        lines = [
+            f"{failure.target_type} {failure.target_id} ({failure.target_repr}): {failure.error}"
+            for failure in failures[:FAILURES_SHOWN]
+        ]
+        if len(failures) > FAILURES_SHOWN:
+            lines.append(f"... and more: see Job failures, searching {run.pk}.")
+        return "\n".join(lines) or "none"
+
+
+@admin.register(JobFailure)
+class JobFailureAdmin(ReadOnlyAdmin):
+    """Every row a run skipped, with its error; search a run's ID or a row's ID."""
+
+    list_display = ("run", "target_type", "target_id", "target_repr", "error")
+    list_select_related = ("run",)
+    search_fields = ("=run__id", "=target_id")
+    show_full_result_count = False
+    readonly_fields = [field.name for field in JobFailure._meta.fields]

@@ -11,10 +11,10 @@ again: a mail server being down never undoes or blocks the change, and nothing i
 
 import contextlib
 import logging
+import smtplib
 from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
-from smtplib import SMTPException
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
@@ -77,6 +77,18 @@ class Delivery(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # counted and logged; tried again after its back-off
     SKIPPED = "skipped"  # sent already, or another process is sending it now
+    REFUSED = "refused"  # failed for what this e-mail is (a refused recipient, bad data)
+
+
+# Failures that are this one e-mail's, not the connection's: the run goes on with the next
+# (the server resets the transaction after refusing a message). ValueError and TypeError:
+# an outbox row whose data cannot make a message (a bad header, recipients not a list).
+REFUSED_ERRORS = (
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPDataError,
+    ValueError,
+    TypeError,
+)
 
 
 def email_deliver(
@@ -95,19 +107,19 @@ def email_deliver(
         )
         if email is None:
             return Delivery.SKIPPED
-        message = EmailMultiAlternatives(
-            subject=email.subject,
-            body=email.body_text,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=email.to,
-        )
-        message.attach_alternative(email.body_html, "text/html")
         try:
+            message = EmailMultiAlternatives(
+                subject=email.subject,
+                body=email.body_text,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=email.to,
+            )
+            message.attach_alternative(email.body_html, "text/html")
             accepted = (
                 message.send(using=using) if mailer is None else mailer.send_messages([message])
             )
             if not accepted:
-                raise SMTPException("the mail server took nothing")
+                raise smtplib.SMTPException("the mail server took nothing")
         except Exception as error:  # any delivery failure is retried later
             email.attempts += 1
             email.last_error = f"{type(error).__name__}: {error}"[:500]
@@ -121,7 +133,7 @@ def email_deliver(
                     "error": type(error).__name__,
                 },
             )
-            return Delivery.FAILED
+            return Delivery.REFUSED if isinstance(error, REFUSED_ERRORS) else Delivery.FAILED
         email.sent_at = timezone.now()
         email.attempts += 1
         email.save(update_fields=["sent_at", "attempts"])
@@ -133,9 +145,11 @@ def outbox_flush(*, now=None, should_stop: Callable[[], bool] = lambda: False) -
     doubling each time), PER_CONNECTION e-mails over each connection to the mail server;
     (sent, failed) in this run.
 
-    The first failure ends the run: the connection may be what failed, and the e-mails
-    after it wait, uncounted, for the next run's new one. `should_stop` is asked before
-    each e-mail (the relay being stopped)."""
+    The first failure of the connection ends the run: the e-mails after it wait,
+    uncounted, for the next run's new one. An e-mail refused for what it is (a recipient
+    the server refuses, data that makes no message) is counted and the run goes on, so
+    one bad e-mail never holds the others. `should_stop` is asked before each e-mail (the
+    relay being stopped)."""
     now = now or timezone.now()
     waiting = OutboundEmail.objects.filter(
         sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS
@@ -147,17 +161,18 @@ def outbox_flush(*, now=None, should_stop: Callable[[], bool] = lambda: False) -
     ]
     sent = failed = 0
     for start in range(0, len(due), PER_CONNECTION):
-        batch_sent, batch_failed = _deliver_over_one_connection(
+        batch_sent, batch_failed, broken = _deliver_over_one_connection(
             due[start : start + PER_CONNECTION], should_stop
         )
         sent += batch_sent
         failed += batch_failed
-        if batch_failed or should_stop():
+        if broken or should_stop():
             break
     return sent, failed  # (0, 0) without opening a connection when nothing is due
 
 
-def _deliver_over_one_connection(due: list[int], should_stop) -> tuple[int, int]:
+def _deliver_over_one_connection(due: list[int], should_stop) -> tuple[int, int, bool]:
+    """(sent, failed, whether the connection failed) for the e-mails `due`."""
     # A mail server that cannot be reached at all counts one failed try for each e-mail of
     # the batch, without trying each (with a 10-second timeout, that would hold the relay
     # for minutes).
@@ -171,8 +186,8 @@ def _deliver_over_one_connection(due: list[int], should_stop) -> tuple[int, int]
         logger.warning(
             "mail server unreachable", extra={"emails": failed, "error": type(error).__name__}
         )
-        return 0, failed
-    sent = 0
+        return 0, failed, True
+    sent = refused = 0
     try:
         for pk in due:
             if should_stop():
@@ -180,9 +195,11 @@ def _deliver_over_one_connection(due: list[int], should_stop) -> tuple[int, int]
             delivery = email_deliver(email_id=pk, mailer=mailer)
             if delivery is Delivery.SENT:
                 sent += 1
+            elif delivery is Delivery.REFUSED:
+                refused += 1
             elif delivery is Delivery.FAILED:
-                return sent, 1
+                return sent, refused + 1, True
     finally:
         with contextlib.suppress(Exception):  # the server may have gone meanwhile
             mailer.close()
-    return sent, 0
+    return sent, refused, False

@@ -114,3 +114,42 @@ class OutboundEmail(models.Model):
     def __str__(self) -> str:
         state = "sent" if self.sent_at else f"waiting ({self.attempts} tries)"
         return f"{self.subject} to {', '.join(self.to)}: {state}"
+
+
+class JobRun(models.Model):
+    """One run of a job from cron (`process_term_ends`): when, what it did, what failed."""
+
+    job = models.CharField(max_length=64)
+    started_at = models.DateTimeField(auto_now_add=True)
+    # Empty while the run goes on, or if it was killed before it finished.
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Outcome -> how many rows had it ({"renewed": 3, "failed": 1}).
+    counts = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["job", "-started_at"], name="jobrun_job_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.job} at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def failed(self) -> int:
+        return self.counts.get("failed", 0)
+
+
+class JobFailure(models.Model):
+    """A row a run skipped because handling it raised; nothing of it was written."""
+
+    run = models.ForeignKey(JobRun, on_delete=models.CASCADE, related_name="failures")
+    # The row, named as an audit event names its target.
+    target_type = models.CharField(max_length=64)
+    target_id = models.CharField(max_length=64)
+    target_repr = models.CharField(max_length=200, blank=True)
+    error = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.target_type} {self.target_id}: {self.error}"

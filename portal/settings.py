@@ -66,6 +66,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost, so its one log line per request sees the final status.
     "core.observability.RequestLogMiddleware",
+    # Before the HTTPS redirect and host validation: load balancers check /healthz over
+    # plain HTTP, by address.
+    "portal.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outside everything that answers early (the NUL 400 page, WhiteNoise's static files),
     # so that every response carries the frame and content security policies.

@@ -258,3 +258,39 @@ def test_a_run_delivers_everything_due_a_hundred_per_connection(
         assert outbox_flush() == (5, 0)
     assert opened.call_count == 3
     assert len(mailoutbox) == 5
+
+
+def test_one_bad_email_never_holds_the_others_and_the_run_exits_non_zero(
+    organization, owner, mailoutbox
+):
+    from smtplib import SMTPRecipientsRefused
+
+    from django.core.mail.backends.locmem import EmailBackend
+    from django.core.management.base import CommandError
+
+    corrupt, refused, *_ = _waiting(organization, owner, 4)
+    # A row whose recipients are no list (written by hand, an import), and a recipient
+    # the mail server refuses: each is this e-mail's problem, not the connection's.
+    OutboundEmail.objects.filter(pk=corrupt.pk).update(to="x0@test.example")
+    real_send = EmailBackend.send_messages
+
+    def refuses_x1(backend, messages):
+        if messages[0].to == ["x1@test.example"]:
+            raise SMTPRecipientsRefused({"x1@test.example": (550, b"no such user")})
+        return real_send(backend, messages)
+
+    out = io.StringIO()
+    with (
+        mock.patch.object(EmailBackend, "send_messages", autospec=True, side_effect=refuses_x1),
+        pytest.raises(CommandError, match="2 e-mails failed"),
+    ):
+        call_command("send_outbox", stdout=out)
+
+    assert "Outbox: 2 sent, 2 still failing." in out.getvalue()
+    assert sorted(message.to[0] for message in mailoutbox) == ["x2@test.example", "x3@test.example"]
+    corrupt.refresh_from_db()
+    refused.refresh_from_db()
+    assert (corrupt.attempts, corrupt.sent_at) == (1, None)
+    assert corrupt.last_error.startswith("TypeError")
+    assert (refused.attempts, refused.sent_at) == (1, None)
+    assert refused.last_error.startswith("SMTPRecipientsRefused")

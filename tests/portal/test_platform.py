@@ -53,7 +53,7 @@ def test_healthz_answers_503_when_the_database_does_not(client):
 
 
 def test_healthz_answers_503_when_the_cache_does_not(client):
-    with mock.patch("portal.views.cache.set", side_effect=Exception("cache is down")):
+    with mock.patch("portal.health.cache.set", side_effect=Exception("cache is down")):
         response = client.get(reverse("healthz"))
     assert response.status_code == 503
     assert response.json()["cache"] == "unavailable"

@@ -143,3 +143,76 @@ def test_a_run_killed_halfway_and_started_again_handles_each_subscription_once(o
     for subscription in due:
         subscription.refresh_from_db()
         assert subscription.term_start == today
+
+
+def test_a_subscription_that_fails_is_skipped_recorded_and_done_by_the_next_run(
+    organization, client, staff
+):
+    from unittest import mock
+
+    from django.core.management.base import CommandError
+    from django.urls import reverse
+
+    from core.models import JobRun, OutboundEmail
+    from subscriptions import services
+
+    today = timezone.localdate()
+    big = ProductFactory(name="Big", call_insights=True, tier=2)
+    small = ProductFactory(name="Small", call_insights=True, tier=1)
+    ended = dict(term_start=today - timedelta(days=31), term_end=today - timedelta(days=1))
+    due = [
+        SubscriptionFactory(
+            organization=organization, product=big, scheduled_product=small, **ended
+        )
+        for _ in range(5)
+    ]
+    bad = due[2]
+    real = services._email_organization
+
+    def mail_server_template_breaks_for_the_bad_one(**kwargs):
+        # Fails after the subscription was saved and audited: nothing of it may stay.
+        if kwargs["subject"].pk == bad.pk:
+            raise ValueError("the template cannot render this subscription")
+        return real(**kwargs)
+
+    with (
+        mock.patch.object(
+            services, "_email_organization", side_effect=mail_server_template_breaks_for_the_bad_one
+        ),
+        pytest.raises(CommandError, match="1 failed"),
+    ):
+        run(today)
+
+    # The others were done, the bad one was left exactly as it was.
+    for subscription in due:
+        subscription.refresh_from_db()
+    assert [s.product == small for s in due] == [True, True, False, True, True]
+    assert bad.term_end == today - timedelta(days=1) and bad.scheduled_product == small
+    downgraded = AuditEvent.objects.filter(action="subscription.term_end_downgraded")
+    assert sorted(downgraded.values_list("target_id", flat=True)) == sorted(
+        str(s.pk) for s in due if s != bad
+    )
+    assert OutboundEmail.objects.filter(subject__contains=str(bad)).count() == 0
+    # The run is recorded with its counts and the failure, and staff see it in admin.
+    first = JobRun.objects.get()
+    assert first.finished_at is not None
+    assert first.counts == {"downgraded": 4, "failed": 1}
+    failure = first.failures.get()
+    assert (failure.target_type, failure.target_id) == ("subscriptions.Subscription", str(bad.pk))
+    assert failure.error == "ValueError: the template cannot render this subscription"
+    client.force_login(staff)
+    listing = client.get(reverse("admin:core_jobrun_changelist"))
+    assert "4 downgraded, 1 failed" in listing.content.decode()
+    page = client.get(reverse("admin:core_jobrun_change", args=[first.pk])).content.decode()
+    assert f"subscriptions.Subscription {bad.pk}" in page
+    assert "ValueError: the template cannot render this subscription" in page
+
+    # Fixed, the next run does only the one that failed, and exits cleanly.
+    summary = run(today)
+
+    assert "1 downgraded" in summary and "0 failed" in summary
+    bad.refresh_from_db()
+    assert bad.product == small and bad.term_start == today
+    assert downgraded.count() == 5
+    second = JobRun.objects.exclude(pk=first.pk).get()
+    assert second.counts == {"downgraded": 1} and not second.failures.exists()

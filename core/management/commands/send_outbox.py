@@ -39,6 +39,11 @@ class Command(BaseCommand):
         if not follow:
             sent, failed = outbox_flush()
             self.stdout.write(f"Outbox: {sent} sent, {failed} still failing.")
+            if failed:
+                # Each is retried after its back-off; admin's Outbound e-mails say why.
+                raise CommandError(
+                    f"{failed} e-mails failed; their errors are in admin (Outbound e-mails)."
+                )
             return
         if not 0.05 <= interval <= 3600:
             raise CommandError("--interval must be between 0.05 and 3600 seconds.")
