@@ -62,8 +62,7 @@ class World:
             for i in numbers
         )
         EmailAddress.objects.bulk_create(
-            EmailAddress(user=user, email=user.email, verified=True, primary=True)
-            for user in users
+            EmailAddress(user=user, email=user.email, verified=True, primary=True) for user in users
         )
         Authenticator.objects.bulk_create(
             Authenticator(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
