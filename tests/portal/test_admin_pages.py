@@ -37,6 +37,7 @@ from support.models import (
     Message,
     Quote,
 )
+from tests.factories import CaseFactory, PhoneNumberFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -270,3 +271,33 @@ def test_every_admin_page_runs_as_many_queries_with_1000_rows_as_with_10(client,
         f"({times}x): {sql[:300]}"
         for name, (before, after, (sql, times)) in grown.items()
     )
+
+
+def test_staff_searches_of_growing_lists_are_exact_or_prefix_lookups(
+    client, staff, organization, other_organization, owner, outsider
+):
+    mine = PhoneNumberFactory(e164="+14155550123", subscription__organization=organization)
+    PhoneNumberFactory(e164="+442079460321", subscription__organization=other_organization)
+    case = CaseFactory(organization=organization, opened_by=owner, subject="Router")
+    CaseFactory(organization=other_organization, opened_by=outsider, subject="Fax")
+    for who, org in ((owner, organization), (outsider, other_organization)):
+        AuditEvent.objects.create(organization=org, actor_email=who.email, action="team.invited")
+    client.force_login(staff)
+    searches = [
+        ("core_auditevent", owner.email.upper(), owner.email, outsider.email),
+        ("core_auditevent", organization.account_id, owner.email, outsider.email),
+        ("support_case", case.reference, "Router", "Fax"),
+        ("support_case", owner.email, "Router", "Fax"),
+        ("support_case", organization.account_id.lower(), "Router", "Fax"),
+        ("subscriptions_subscription", "+1 415 555", mine.e164, "+442079460321"),
+        ("subscriptions_phonenumber", "+1415", mine.e164, "+442079460321"),
+        ("accounts_organization", organization.account_id, organization.name, "Elsewhere"),
+    ]
+    for model, term, found, not_found in searches:
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(reverse(f"admin:{model}_changelist"), {"q": term})
+        content = page.content.decode()
+        assert found in content and not_found not in content, (model, term)
+        assert not any("LIKE '%" in query["sql"] for query in captured), (model, term)
+    queue = client.get(reverse("admin:support_case_changelist")).content.decode()
+    assert "By organization" not in queue  # a filter of 2,000 links; searched instead
