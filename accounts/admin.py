@@ -7,27 +7,11 @@ from django.db import transaction
 
 from accounts.models import Invitation, Membership, Organization, Role, User
 from accounts.services import membership_change_role_by_staff
-from core.admin import AuditedAdmin, audit_inline, audit_inline_deletions
+from core.admin import AuditedAdmin, TypedSearchAdmin
 from core.errors import ActionRefused
 from core.http import client_ip
 
 LAST_SUPER_ADMIN = "An organization always keeps at least one Super Admin."
-
-
-class MembershipInlineFormSet(forms.BaseInlineFormSet):
-    """Staff edit memberships inline; the organization must keep a Super Admin."""
-
-    def clean(self):
-        super().clean()
-        if self.instance.pk is None:
-            return
-        remaining = [
-            form.cleaned_data
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE")
-        ]
-        if not any(data.get("role") == Role.SUPER_ADMIN for data in remaining):
-            raise forms.ValidationError(LAST_SUPER_ADMIN)
 
 
 class MembershipAdminForm(forms.ModelForm):
@@ -76,65 +60,51 @@ class UserAdmin(DjangoUserAdmin, AuditedAdmin):
         return None
 
 
-class MembershipInline(admin.TabularInline):
-    model = Membership
-    formset = MembershipInlineFormSet
-    extra = 0
-    autocomplete_fields = ("user",)
-
-
 @admin.register(Organization)
-class OrganizationAdmin(AuditedAdmin):
+class OrganizationAdmin(TypedSearchAdmin, AuditedAdmin):
+    """An organization's own fields. Its members and subscriptions (hundreds at a provider)
+    are not inlines but counted links to their own paged, searchable lists, where a role is
+    changed through `membership_change_role_by_staff` (the Membership admin)."""
+
+    change_form_template = "admin/accounts/organization/change_form.html"
     list_display = ("name", "account_id", "account_manager", "created_at")
-    search_fields = ("name", "account_id")
+    search_paths = {"account_id": "account_id", "text": "name__istartswith"}
+    search_fields = tuple(search_paths.values())  # other admins' autocomplete needs them
+    search_help_text = "An account ID (AC-123456) or the beginning of the name."
     list_select_related = ("account_manager",)
-    inlines = [MembershipInline]
 
     def audit_organization(self, obj):
         return obj
 
-    def save_formset(self, request, form, formset, change):
-        """Memberships staff add or delete inline are recorded as admin's; a role they
-        change is `membership_change_role_by_staff`'s, as in the Membership admin: the same
-        rule, event ("Role changed") and e-mail to the member."""
-        if formset.model is not Membership:
-            return super().save_formset(request, form, formset, change)
-        organization = form.instance
-        new_roles = {}
-        for inline_form in formset.initial_forms:
-            if "role" in inline_form.changed_data and inline_form not in formset.deleted_forms:
-                new_roles[inline_form.instance] = inline_form.cleaned_data["role"]
-                inline_form.instance.role = inline_form.initial["role"]  # the service's
-        try:
-            with transaction.atomic():
-                audit_inline_deletions(request, formset, organization=organization)
-                formset.save()
-                audit_inline(
-                    request, formset, organization=organization, recorded_elsewhere=("role",)
-                )
-                # Promotions first, so an organization is never left without a Super Admin.
-                for membership, role in sorted(
-                    new_roles.items(), key=lambda item: item[1] != Role.SUPER_ADMIN
-                ):
-                    membership_change_role_by_staff(
-                        membership=membership,
-                        role=role,
-                        staff=request.user,
-                        ip_address=client_ip(request),
-                    )
-        except ActionRefused as refusal:
-            self.message_user(
-                request, f"The memberships were not changed: {refusal.message}", messages.ERROR
-            )
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        organization = self.get_object(request, object_id)
+        related = {}
+        if organization is not None:
+            related = {
+                "members": organization.memberships.count(),
+                "subscriptions": organization.subscriptions.count(),
+            }
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), "related": related}
+        )
 
 
 @admin.register(Membership)
-class MembershipAdmin(AuditedAdmin):
+class MembershipAdmin(TypedSearchAdmin, AuditedAdmin):
+    """Every membership, an organization's found by its account ID (the Organization page
+    links here); staff change a member's role here."""
+
     form = MembershipAdminForm
     list_display = ("user", "organization", "role")
     list_filter = ("role",)
-    search_fields = ("user__email", "organization__name", "organization__account_id")
+    search_paths = {
+        "account_id": "organization__account_id",
+        "email": "user__email",
+        "text": "user__full_name__istartswith",
+    }
+    search_help_text = "An account ID (AC-123456), an e-mail address or the beginning of a name."
     list_select_related = ("user", "organization")
+    ordering = ("-pk",)  # not by organization name: a sort of every membership
     autocomplete_fields = ("user", "organization")
     recorded_elsewhere = ("role",)
 
@@ -171,9 +141,10 @@ class MembershipAdmin(AuditedAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(AuditedAdmin):
+class InvitationAdmin(TypedSearchAdmin, AuditedAdmin):
     list_display = ("email", "organization", "role", "created_at", "expires_at", "accepted_at")
     list_filter = ("role",)
-    search_fields = ("email", "organization__name")
+    search_paths = {"account_id": "organization__account_id", "email": "email"}
+    search_help_text = "An account ID (AC-123456) or an e-mail address."
     list_select_related = ("organization",)
     readonly_fields = ("token",)

@@ -62,6 +62,11 @@ class AuditEvent(models.Model):
             models.Index(fields=["organization", "-created_at"], name="audit_org_recent"),
             # The Activity filter lists the actions from it (`actions_for_activity_page`).
             models.Index(fields=["organization", "action"], name="audit_org_action"),
+            # Staff's audit log: every organization's events newest first, and those of
+            # one person or one action (admin's search and filter).
+            models.Index(fields=["-created_at", "-id"], name="audit_recent"),
+            models.Index(fields=["actor_email", "-created_at"], name="audit_actor_recent"),
+            models.Index(fields=["action", "-created_at"], name="audit_action_recent"),
         ]
 
     def __str__(self) -> str:
@@ -109,6 +114,7 @@ class OutboundEmail(models.Model):
                 condition=models.Q(sent_at__isnull=True),
                 name="outbox_waiting",
             ),
+            models.Index(fields=["-created_at", "-id"], name="outbox_recent"),  # admin's list
         ]
 
     def __str__(self) -> str:

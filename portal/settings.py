@@ -87,7 +87,14 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.ActiveMembershipMiddleware",
     "accounts.middleware.RequireMfaMiddleware",
+    # Innermost: its transaction holds only the admin view's own statements.
+    "core.middleware.AdminStatementTimeoutMiddleware",
 ]
+
+# How long one database statement of a staff admin request may run on PostgreSQL before
+# it stops and staff are asked to narrow their search (0: no limit). Customers' pages
+# have none: they read their own organization's rows, by index.
+ADMIN_STATEMENT_TIMEOUT_MS = envint("ADMIN_STATEMENT_TIMEOUT_MS", "3000")
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"

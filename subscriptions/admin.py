@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from core.admin import AuditedAdmin, audit_inline, audit_inline_deletions
+from core.admin import AuditedAdmin, TypedSearchAdmin, audit_inline, audit_inline_deletions
 from subscriptions.models import (
     BlockedNumber,
     CancellationFeedback,
@@ -90,14 +90,12 @@ class BlockedNumberInline(admin.TabularInline):
 
 
 @admin.register(PhoneNumber)
-class PhoneNumberAdmin(AuditedAdmin):
+class PhoneNumberAdmin(TypedSearchAdmin, AuditedAdmin):
     list_display = ("e164", "country", "number_type", "inbound_recording", "calling_mode")
-    list_filter = ("country", "number_type", "inbound_recording", "calling_mode")
-    search_fields = (
-        "e164",
-        "subscription__organization__name",
-        "subscription__organization__account_id",
-    )
+    # No country filter: its choices would be a scan of every number for its countries.
+    list_filter = ("number_type", "inbound_recording", "calling_mode")
+    search_paths = {"account_id": "organization__account_id", "number": "e164"}
+    search_help_text = "The first digits of a number (+1 415 555) or an account ID (AC-123456)."
     raw_id_fields = ("subscription",)
     inlines = [BlockedNumberInline]
 
@@ -133,7 +131,7 @@ class AddonInline(admin.TabularInline):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(AuditedAdmin):
+class SubscriptionAdmin(TypedSearchAdmin, AuditedAdmin):
     list_display = (
         "__str__",
         "organization",
@@ -143,18 +141,19 @@ class SubscriptionAdmin(AuditedAdmin):
         "purchase_channel",
         "assigned_to",
     )
-    list_filter = ("state", "product__kind", "purchase_channel", "is_initial_ucaas_trunk")
-    search_fields = (
-        "organization__name",
-        "organization__account_id",
-        "phone_number__e164",
-        "label",
-        "product__name",
+    # The term's end is a filter on its index, not a date hierarchy (a sort of every row).
+    list_filter = (
+        "state",
+        "product__kind",
+        "purchase_channel",
+        "is_initial_ucaas_trunk",
+        "term_end",
     )
+    search_paths = {"account_id": "organization__account_id", "number": "phone_number__e164"}
+    search_help_text = "An account ID (AC-123456) or the first digits of a number (+1 415 555)."
     list_select_related = ("organization", "product", "phone_number", "assigned_to")
     autocomplete_fields = ("organization", "product", "assigned_to", "scheduled_product")
     raw_id_fields = ("parent",)
-    date_hierarchy = "term_end"
     readonly_fields = ("created_at",)
     inlines = [PhoneNumberInline, AddonInline]
 
@@ -190,12 +189,13 @@ class SubscriptionAdmin(AuditedAdmin):
 
 
 @admin.register(SpareNumber)
-class SpareNumberAdmin(AuditedAdmin):
+class SpareNumberAdmin(TypedSearchAdmin, AuditedAdmin):
     """The provider's free numbers, from which lines pick a new one (Change number)."""
 
     list_display = ("e164", "country", "number_type", "available_from")
     list_filter = ("country", "number_type")
-    search_fields = ("e164",)
+    search_paths = {"number": "e164"}
+    search_help_text = "The first digits of a number (+1 415 555)."
 
     def changelist_view(self, request, extra_context=None):
         """Above the list: the stock of each country, with a warning for those running low
@@ -218,13 +218,19 @@ class SpareNumberAdmin(AuditedAdmin):
 
 
 @admin.register(CancellationFeedback)
-class CancellationFeedbackAdmin(admin.ModelAdmin):
+class CancellationFeedbackAdmin(TypedSearchAdmin):
     """Why members cancel, and the fixes they took instead (I1). Read-only: members wrote it."""
 
     list_display = ("created_at", "subscription", "reason", "fix_taken", "member")
     list_filter = ("reason", "fix_taken", "subscription__product__kind")
-    search_fields = ("subscription__organization__name", "subscription__organization__account_id")
-    list_select_related = ("subscription__product", "subscription__organization", "member")
+    search_paths = {"account_id": "subscription__organization__account_id"}
+    search_help_text = "An account ID (AC-123456)."
+    list_select_related = (
+        "subscription__product",
+        "subscription__phone_number",
+        "subscription__organization",
+        "member",
+    )
     readonly_fields = [field.name for field in CancellationFeedback._meta.fields]
 
     def has_add_permission(self, request):

@@ -568,6 +568,7 @@ class CancellationFeedback(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "cancellation feedback"
+        indexes = [models.Index(fields=["-created_at", "-id"], name="feedback_recent")]
 
     def __str__(self) -> str:
         outcome = f"took {self.fix_taken}" if self.fix_taken else "cancelled"

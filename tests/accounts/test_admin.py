@@ -16,25 +16,16 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def organization_form(organization, roles: dict | None = None, **changes) -> dict:
-    """The Organization admin's change form as posted: its fields and its membership
-    inline, each member with their role unless `roles` gives another."""
-    roles = roles or {}
-    memberships = list(organization.memberships.order_by("pk"))
+def organization_form(organization, **changes) -> dict:
+    """The Organization admin's change form as posted: its own fields (its members are
+    changed on their own pages)."""
     data = {
         "name": organization.name,
         "account_id": organization.account_id,
         "initial-account_id": organization.account_id,  # a callable default's hidden twin
         "support_email": organization.support_email,
         "account_manager": organization.account_manager_id or "",
-        "memberships-TOTAL_FORMS": str(len(memberships)),
-        "memberships-INITIAL_FORMS": str(len(memberships)),
     }
-    for index, membership in enumerate(memberships):
-        data[f"memberships-{index}-id"] = membership.pk
-        data[f"memberships-{index}-organization"] = organization.pk
-        data[f"memberships-{index}-user"] = membership.user_id
-        data[f"memberships-{index}-role"] = roles.get(membership.user, membership.role)
     return {**data, **changes}
 
 
@@ -82,47 +73,32 @@ def test_a_role_staff_change_in_the_membership_admin_is_a_role_change_and_mailed
     assert "to Admin" in mail.outbox[0].body
 
 
-def test_a_role_staff_change_in_the_organization_inline_is_a_role_change_and_mailed(
-    client_for, staff, organization, owner, member, django_capture_on_commit_callbacks
+def test_an_organizations_page_links_to_its_members_instead_of_listing_them(
+    client_for, staff, organization, owner, member, outsider
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(staff).post(
-            reverse("admin:accounts_organization_change", args=[organization.pk]),
-            organization_form(organization, roles={member: Role.SUPER_ADMIN, owner: Role.MEMBER}),
-        )
-    assert response.status_code == 302, response.context["errors"]
-    assert membership_of(member, organization).role == Role.SUPER_ADMIN
-    assert membership_of(owner, organization).role == Role.MEMBER
-    changes = AuditEvent.objects.filter(action="team.role_changed").order_by("pk")
-    assert [(e.target_repr, e.before, e.after, e.actor) for e in changes] == [
-        (
-            str(membership_of(member, organization)),
-            {"role": "member"},
-            {"role": "super_admin"},
-            staff,
-        ),
-        (
-            str(membership_of(owner, organization)),
-            {"role": "super_admin"},
-            {"role": "member"},
-            staff,
-        ),
-    ]
-    assert not AuditEvent.objects.filter(action="admin.membership_changed").exists()
-    assert sorted(message.to[0] for message in mail.outbox) == [member.email, owner.email]
+    client = client_for(staff)
+    page = client.get(reverse("admin:accounts_organization_change", args=[organization.pk]))
+    content = page.content.decode()
+    members_url = (
+        reverse("admin:accounts_membership_changelist")
+        + f"?organization__id__exact={organization.pk}"
+    )
+    assert f'href="{members_url}"' in content
+    assert "2 members →" in content
+    assert "memberships-TOTAL_FORMS" not in content  # no inline of every member
+    listed = client.get(members_url).content.decode()
+    assert owner.full_name in listed and member.full_name in listed
+    assert outsider.full_name not in listed
 
 
-def test_a_membership_staff_delete_in_the_organization_inline_is_audited(
+def test_a_membership_staff_delete_in_the_membership_admin_is_audited(
     client_for, staff, organization, owner, member
 ):
     target = membership_of(member, organization)
-    data = organization_form(organization)
-    index = next(key for key, value in data.items() if key.endswith("-id") and value == target.pk)
-    data[index.replace("-id", "-DELETE")] = "on"
     response = client_for(staff).post(
-        reverse("admin:accounts_organization_change", args=[organization.pk]), data
+        reverse("admin:accounts_membership_delete", args=[target.pk]), {"post": "yes"}
     )
-    assert response.status_code == 302, response.context["errors"]
+    assert response.status_code == 302
     assert not Membership.objects.filter(pk=target.pk).exists()
     event = AuditEvent.objects.get(action="admin.membership_deleted")
     assert (event.actor, event.organization, event.target_id) == (

@@ -229,3 +229,42 @@ def test_the_passwords_staff_typed_leave_the_audit_log_on_sqlite(tmp_path):
 def test_the_passwords_staff_typed_leave_the_audit_log_on_postgresql():
     with _new_postgresql_database() as url:
         _removes_the_passwords(url)
+
+
+# The indexes of staff's newest-first lists, on tables that grow without bound.
+STAFF_LIST_INDEXES = [
+    ("core", "0005_staff_list_indexes", "audit_recent"),
+    ("support", "0005_case_queue_index", "case_queue_recent"),
+    ("subscriptions", "0007_feedback_recent_index", "feedback_recent"),
+]
+
+INDEX_NAMES = """
+from django.db import connection
+with connection.cursor() as cursor:
+    names = set()
+    for table in connection.introspection.table_names(cursor):
+        names |= set(connection.introspection.get_constraints(cursor, table))
+print(" ".join(sorted(names)))
+"""
+
+
+def _adds_the_staff_list_indexes(database_url: str, *, concurrently: bool) -> None:
+    for app, migration, _ in STAFF_LIST_INDEXES:
+        sql = _manage(database_url, "sqlmigrate", app, migration)
+        assert ("CREATE INDEX CONCURRENTLY" in sql) is concurrently, sql
+    _manage(database_url, "migrate", "--noinput")
+    names = _manage(database_url, "shell", "--no-imports", "-c", INDEX_NAMES).split()
+    assert {index for _, _, index in STAFF_LIST_INDEXES} <= set(names)
+    _manage(database_url, "migrate", "core", "0004", "--noinput")  # and back
+    names = _manage(database_url, "shell", "--no-imports", "-c", INDEX_NAMES).split()
+    assert "audit_recent" not in names
+
+
+def test_the_staff_list_indexes_are_added_on_sqlite(tmp_path):
+    _adds_the_staff_list_indexes(f"sqlite:///{tmp_path / 'new.sqlite3'}", concurrently=False)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the suite runs on SQLite")
+def test_the_staff_list_indexes_are_built_concurrently_on_postgresql():
+    with _new_postgresql_database() as url:
+        _adds_the_staff_list_indexes(url, concurrently=True)

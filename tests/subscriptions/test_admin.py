@@ -42,7 +42,8 @@ def test_subscriptions_are_found_by_organization_account_id_and_number(client, s
     other = PhoneNumberFactory(e164="+442079460321")
     client.force_login(staff)
     url = reverse("admin:subscriptions_subscription_changelist")
-    for query in ("AC-123456", "4155550123"):
+    # An account ID whole; a number by its first digits, as typed (exact and prefix lookups).
+    for query in ("AC-123456", "ac123456", "+1 415 555 0123", "+1415555"):
         page = client.get(url, {"q": query}).content.decode()
         assert mine.e164 in page
         assert other.e164 not in page
