@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("accounts", "0003_organization_require_mfa"),
-        ("core", "0004_redact_admin_secrets"),
+        ("core", "0005_job_runs"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
