@@ -60,8 +60,11 @@ class AuditEvent(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["organization", "-created_at"], name="audit_org_recent"),
-            # The Activity filter lists the actions from it (`actions_for_activity_page`).
-            models.Index(fields=["organization", "action"], name="audit_org_action"),
+            # The Activity filter lists the actions from it (`actions_for_activity_page`);
+            # a period's number changes read it (`number_changes_made`).
+            models.Index(
+                fields=["organization", "action", "-created_at"], name="audit_org_action_recent"
+            ),
             # Staff's audit log: every organization's events newest first, and those of
             # one person or one action (admin's search and filter).
             models.Index(fields=["-created_at", "-id"], name="audit_recent"),

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Invitation, Membership, Organization, Role, User
-from core.models import AuditEvent, OutboundEmail
+from core.models import AuditEvent, JobFailure, JobRun, OutboundEmail
 from subscriptions.models import (
     BlockedNumber,
     CancellationFeedback,
@@ -177,6 +177,20 @@ class World:
             OutboundEmail(template="t", to=[user.email], subject="s", body_text="b", body_html="b")
             for user in users
         )
+        JobRun.objects.bulk_create(
+            JobRun(job="process_term_ends", finished_at=timezone.now(), counts={"done": i})
+            for i in numbers
+        )
+        JobFailure.objects.bulk_create(
+            JobFailure(
+                run=hub["jobrun"],
+                target_type="subscription",
+                target_id=str(subscription.pk),
+                target_repr=str(subscription.pk),
+                error="ValueError: bad row",
+            )
+            for subscription in subscriptions
+        )
 
     def _hubs(self, today) -> None:
         staff = User.objects.create(email="hub-staff@grow.example", is_staff=True, password="!")
@@ -212,6 +226,7 @@ class World:
             "user": owner,
             "group": group,
             "product": line_product,
+            "jobrun": JobRun.objects.create(job="process_term_ends", finished_at=timezone.now()),
         }
 
     def object_for(self, model):
