@@ -179,8 +179,8 @@ def membership_change_role(
 def membership_change_role_by_staff(
     *, membership: Membership, role: str, staff: User, ip_address=None
 ) -> Membership:
-    """Staff change a member's role in admin (the Membership admin and the Organization
-    admin's inline): the same rules, event and e-mail as a Super Admin's change."""
+    """Staff change a member's role in the Membership admin: the same rules, event and
+    e-mail as a Super Admin's change."""
     organization = _lock_organization(membership.organization)
     if not (staff.is_active and staff.is_staff and staff.has_perm("accounts.change_membership")):
         raise ActionRefused("Only staff who may change memberships can change a role here.")

@@ -84,7 +84,18 @@ class ActionFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(TypedSearchAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AuditEventAdmin(ReadOnlyAdmin, TypedSearchAdmin):
     list_display = ("created_at", "organization", "actor_email", "action", "target_repr")
     # No date hierarchy: its years and months are a sort of every event.
     list_filter = (ActionFilter, "created_at")
@@ -96,15 +107,6 @@ class AuditEventAdmin(TypedSearchAdmin):
     search_help_text = "An account ID (AC-123456), an e-mail address or an action (team.invited)."
     list_select_related = ("organization",)
     readonly_fields = [field.name for field in AuditEvent._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def admin_changed(organization) -> None:
@@ -251,17 +253,6 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
 
 
