@@ -83,7 +83,6 @@ class ActionFilter(admin.SimpleListFilter):
         return queryset.filter(action=self.value()) if self.value() else queryset
 
 
-@admin.register(AuditEvent)
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
@@ -95,6 +94,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin, TypedSearchAdmin):
     list_display = ("created_at", "organization", "actor_email", "action", "target_repr")
     # No date hierarchy: its years and months are a sort of every event.
